@@ -1,0 +1,310 @@
+"""The layer graph: nodes, edges and the mutators every front end goes through.
+
+Every mutation emits one plain event to the subscribers (the canvas listens; commands call the
+mutators). `revision` counts mutations so derived data (validation, code) can be cached.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+
+from designer.core.errors import GraphError
+from designer.core.layers import registry
+from designer.core.layers.spec import LayerSpec
+
+Pos = tuple[float, float]
+
+
+@dataclass
+class Node:
+    id: str
+    type_id: str
+    name: str
+    params: dict[str, object]
+    pos: Pos = (0.0, 0.0)
+    init: str = "default"
+
+    @property
+    def spec(self) -> LayerSpec:
+        return registry.get(self.type_id)
+
+    def input_ports(self) -> tuple[str, ...]:
+        return self.spec.input_ports(self.params)
+
+    def output_ports(self) -> tuple[str, ...]:
+        return self.spec.outputs
+
+
+@dataclass(frozen=True, order=True)
+class Edge:
+    src: str
+    dst: str
+    src_port: str = "y"
+    dst_port: str = "x"
+
+
+@dataclass(frozen=True)
+class NodeAdded:
+    node: Node
+
+
+@dataclass(frozen=True)
+class NodeRemoved:
+    node: Node
+
+
+@dataclass(frozen=True)
+class EdgeAdded:
+    edge: Edge
+
+
+@dataclass(frozen=True)
+class EdgeRemoved:
+    edge: Edge
+
+
+@dataclass(frozen=True)
+class NodeChanged:
+    """`what` is "params", "name", "pos" or "init"."""
+
+    node_id: str
+    what: str
+
+
+GraphEvent = NodeAdded | NodeRemoved | EdgeAdded | EdgeRemoved | NodeChanged
+Listener = Callable[[GraphEvent], None]
+
+
+@dataclass
+class Graph:
+    nodes: dict[str, Node] = field(default_factory=dict)
+    edges: list[Edge] = field(default_factory=list)
+    revision: int = field(default=0, compare=False)
+    _listeners: list[Listener] = field(default_factory=list, compare=False, repr=False)
+
+    # -- observation -------------------------------------------------------------------------
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener(event)` after every mutation. Returns the unsubscribe function."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def _emit(self, event: GraphEvent) -> None:
+        self.revision += 1
+        for listener in list(self._listeners):
+            listener(event)
+
+    # -- queries -----------------------------------------------------------------------------
+    def node(self, node_id: str) -> Node:
+        try:
+            return self.nodes[node_id]
+        except KeyError:
+            raise GraphError(f"no node with id {node_id!r}") from None
+
+    def edges_of(self, node_id: str) -> list[Edge]:
+        return [e for e in self.edges if e.src == node_id or e.dst == node_id]
+
+    def incoming(self, node_id: str) -> list[Edge]:
+        return [e for e in self.edges if e.dst == node_id]
+
+    def outgoing(self, node_id: str) -> list[Edge]:
+        return [e for e in self.edges if e.src == node_id]
+
+    def by_name(self, name: str) -> Node:
+        for n in self.nodes.values():
+            if n.name == name:
+                return n
+        raise GraphError(f"no node named {name!r}")
+
+    def new_id(self) -> str:
+        for i in itertools.count(len(self.nodes) + 1):
+            if f"n{i}" not in self.nodes:
+                return f"n{i}"
+        raise AssertionError("unreachable")
+
+    def unique_name(self, base: str) -> str:
+        """`base` if free, else base2, base3, ... (a trailing number in `base` is replaced)."""
+        taken = {n.name for n in self.nodes.values()}
+        if base not in taken:
+            return base
+        stem = re.sub(r"\d+$", "", base) or base
+        for i in itertools.count(2):
+            if f"{stem}{i}" not in taken:
+                return f"{stem}{i}"
+        raise AssertionError("unreachable")
+
+    def connection_problem(self, edge: Edge) -> str | None:
+        """Why `edge` can't be drawn (for the canvas to show), or None if it may be."""
+        if edge.src not in self.nodes or edge.dst not in self.nodes:
+            return "both ends must be layers on the canvas"
+        if edge.src == edge.dst:
+            return "a layer can't feed itself"
+        src, dst = self.nodes[edge.src], self.nodes[edge.dst]
+        if edge.src_port not in src.output_ports():
+            return f"'{src.name}' has no output {edge.src_port!r}"
+        if edge.dst_port not in dst.input_ports():
+            return f"'{dst.name}' has no input {edge.dst_port!r}"
+        if edge in self.edges:
+            return "these ports are already connected"
+        for e in self.edges:
+            if e.dst == edge.dst and e.dst_port == edge.dst_port:
+                return f"input {edge.dst_port!r} of '{dst.name}' is already connected"
+        if self._reaches(edge.dst, edge.src):
+            return "that connection would make a cycle"
+        return None
+
+    def _reaches(self, start: str, goal: str) -> bool:
+        seen, stack = {start}, [start]
+        while stack:
+            cur = stack.pop()
+            if cur == goal:
+                return True
+            for e in self.edges:
+                if e.src == cur and e.dst not in seen:
+                    seen.add(e.dst)
+                    stack.append(e.dst)
+        return False
+
+    # -- mutators ----------------------------------------------------------------------------
+    def add_node(
+        self,
+        type_id: str,
+        *,
+        name: str | None = None,
+        params: dict[str, object] | None = None,
+        pos: Pos = (0.0, 0.0),
+        node_id: str | None = None,
+        init: str = "default",
+    ) -> Node:
+        """Add a layer. Parameters are checked against its spec (ParamError if refused)."""
+        if not registry.has(type_id):
+            raise GraphError(f"unknown layer type {type_id!r}")
+        spec = registry.get(type_id)
+        node_id = node_id or self.new_id()
+        if node_id in self.nodes:
+            raise GraphError(f"node id {node_id!r} is already used")
+        node = Node(
+            id=node_id,
+            type_id=spec.type_id,
+            name=name if name is not None else self.unique_name(spec.type_id + "1"),
+            params=spec.check_params(params or {}),
+            pos=(float(pos[0]), float(pos[1])),
+            init=init,
+        )
+        self.nodes[node_id] = node
+        self._emit(NodeAdded(node))
+        return node
+
+    def remove_node(self, node_id: str) -> tuple[Node, list[Edge]]:
+        """Remove a node and its edges. Returns both, so an undo can put them back."""
+        node = self.node(node_id)
+        removed = self.edges_of(node_id)
+        for e in removed:
+            self.disconnect(e)
+        del self.nodes[node_id]
+        self._emit(NodeRemoved(node))
+        return node, removed
+
+    def connect(self, edge: Edge) -> Edge:
+        """Add an edge. Refuses unknown nodes or ports, self-loops and exact duplicates.
+
+        NOTE: an occupied input port or a cycle is *not* refused here, so that a loaded file
+        with such a mistake still opens and validation can point at it. The canvas asks
+        `connection_problem` first.
+        """
+        if edge.src not in self.nodes or edge.dst not in self.nodes:
+            raise GraphError(f"edge {edge.src}->{edge.dst} names a node that does not exist")
+        if edge.src == edge.dst:
+            raise GraphError("a layer can't feed itself")
+        if edge.src_port not in self.nodes[edge.src].output_ports():
+            raise GraphError(f"'{self.nodes[edge.src].name}' has no output {edge.src_port!r}")
+        if edge.dst_port not in self.nodes[edge.dst].input_ports():
+            raise GraphError(f"'{self.nodes[edge.dst].name}' has no input {edge.dst_port!r}")
+        if edge in self.edges:
+            raise GraphError("these ports are already connected")
+        self.edges.append(edge)
+        self._emit(EdgeAdded(edge))
+        return edge
+
+    def disconnect(self, edge: Edge) -> None:
+        try:
+            self.edges.remove(edge)
+        except ValueError:
+            raise GraphError(f"no edge {edge.src}->{edge.dst}") from None
+        self._emit(EdgeRemoved(edge))
+
+    def set_param(self, node_id: str, name: str, value: object) -> object:
+        """Set one parameter (ParamError if refused; the old value is kept). Returns the old value."""
+        node = self.node(node_id)
+        if name not in node.params:
+            raise GraphError(f"{node.spec.title} has no parameter {name!r}")
+        new = node.spec.param(name).check(value)
+        old = node.params[name]
+        if new != old or type(new) is not type(old):
+            node.params[name] = new
+            self._emit(NodeChanged(node_id, "params"))
+        return old
+
+    def rename(self, node_id: str, name: str) -> str:
+        node = self.node(node_id)
+        old, node.name = node.name, name
+        if old != name:
+            self._emit(NodeChanged(node_id, "name"))
+        return old
+
+    def move(self, node_id: str, pos: Pos) -> Pos:
+        node = self.node(node_id)
+        old, node.pos = node.pos, (float(pos[0]), float(pos[1]))
+        if old != node.pos:
+            self._emit(NodeChanged(node_id, "pos"))
+        return old
+
+    def set_init(self, node_id: str, init: str) -> str:
+        node = self.node(node_id)
+        old, node.init = node.init, init
+        if old != init:
+            self._emit(NodeChanged(node_id, "init"))
+        return old
+
+    def clear(self) -> None:
+        for node_id in list(self.nodes):
+            self.remove_node(node_id)
+
+    # -- copies ------------------------------------------------------------------------------
+    def copy(self) -> Graph:
+        """A deep copy with no listeners."""
+        return Graph(
+            nodes={k: replace(n, params=dict(n.params)) for k, n in self.nodes.items()},
+            edges=list(self.edges),
+        )
+
+    def same_as(self, other: Graph) -> bool:
+        """Equal nodes and the same set of edges (edge order does not matter)."""
+        return self.nodes == other.nodes and sorted(self.edges) == sorted(other.edges)
+
+    def topological(self) -> Iterator[Node]:
+        """Nodes in dependency order (Kahn); nodes on a cycle are left out."""
+        indeg = {k: 0 for k in self.nodes}
+        for e in self.edges:
+            indeg[e.dst] += 1
+        ready = deque(k for k, d in indeg.items() if d == 0)
+        out_edges: dict[str, list[str]] = {k: [] for k in self.nodes}
+        for e in self.edges:
+            out_edges[e.src].append(e.dst)
+        while ready:
+            k = ready.popleft()
+            yield self.nodes[k]
+            for d in out_edges[k]:
+                indeg[d] -= 1
+                if indeg[d] == 0:
+                    ready.append(d)
+
+    def extend(self, nodes: Iterable[Node], edges: Iterable[Edge]) -> None:
+        """Add copies of `nodes` and `edges` as they are (ids kept), emitting events."""
+        for n in nodes:
+            self.add_node(n.type_id, name=n.name, params=dict(n.params), pos=n.pos, node_id=n.id, init=n.init)
+        for e in edges:
+            self.connect(e)

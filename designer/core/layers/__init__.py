@@ -1,0 +1,12 @@
+"""The layer catalog. Importing this package registers every layer family."""
+
+from designer.core.layers import (  # noqa: F401  (imported to register their specs)
+    activations,
+    core,
+    io,
+    merges,
+)
+from designer.core.layers.registry import all_specs, get, has, resolve
+from designer.core.layers.spec import LayerSpec, ModuleCode, ParamSpec, Shape, format_shape
+
+__all__ = ["LayerSpec", "ModuleCode", "ParamSpec", "Shape", "all_specs", "format_shape", "get", "has", "resolve"]

@@ -1,0 +1,85 @@
+"""Helpers shared by the layer families: shape checks with beginner-friendly messages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from designer.core.errors import ShapeError
+from designer.core.layers.spec import Params, Shape, format_shape
+from designer.core.pyformat import literal
+
+
+@dataclass(frozen=True)
+class Suggest:
+    """A layer's hint for a quick fix: insert a layer of `type_id` in front of it."""
+
+    type_id: str
+    params: dict = field(default_factory=dict)
+    title: str = ""
+
+
+RANK_NAMES = {1: "flat features (N×F)", 2: "sequences (N×T×F)", 3: "images (N×C×H×W)"}
+RANK_NAMES_1D = {2: "signals (N×C×L)"}
+
+
+def describe_rank(rank: int, conv1d: bool = False) -> str:
+    if conv1d and rank in RANK_NAMES_1D:
+        return RANK_NAMES_1D[rank]
+    return RANK_NAMES.get(rank, f"{rank + 1}-D tensors")
+
+
+def one_input(in_shapes: Sequence[Shape]) -> Shape:
+    if len(in_shapes) != 1:
+        raise ShapeError(f"takes exactly one input, got {len(in_shapes)}")
+    return in_shapes[0]
+
+
+def expect_rank(
+    shape: Shape, ranks: Sequence[int], *, conv1d: bool = False, fix: Suggest | None = None
+) -> None:
+    """Raise a ShapeError unless `shape` (without batch) has one of `ranks` dimensions."""
+    if len(shape) in ranks:
+        return
+    wanted = " or ".join(describe_rank(r, conv1d and r == 2) for r in ranks)
+    got = format_shape(shape)
+    hint = f" {fix.title}." if fix and fix.title else ""
+    raise ShapeError(f"expects {wanted} but gets {got}.{hint}", fix=fix)
+
+
+def flatten_fix() -> Suggest:
+    return Suggest("flatten", {}, "Insert a Flatten before it")
+
+
+def conv_out(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
+    """Output length of a convolution or pooling window, as torch computes it."""
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def positive_dims(shape: Shape, what: str) -> Shape:
+    if any(d <= 0 for d in shape):
+        raise ShapeError(f"{what} would be {format_shape(shape)}: the input is too small")
+    return shape
+
+
+def numel(shape: Shape) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def p_int(params: Params, name: str) -> int:
+    return int(params[name])  # type: ignore[call-overload]
+
+
+def call(ctor: str, *args: object, **kwargs: object) -> str:
+    """`nn.Linear(4, 16, bias=False)`. Every value goes through literal() (repr with ruff's
+    quotes), so a string can only ever be data."""
+    parts = [literal(a) for a in args] + [f"{k}={literal(v)}" for k, v in kwargs.items()]
+    return f"{ctor}({', '.join(parts)})"
+
+
+def non_default(params: Params, torch_defaults: dict[str, object]) -> dict[str, object]:
+    """The keyword arguments whose value differs from torch's default, for readable code."""
+    return {k: params[k] for k, d in torch_defaults.items() if params[k] != d}

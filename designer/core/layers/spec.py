@@ -1,0 +1,229 @@
+"""Layer specs are data: typed parameters, ports, shape rule, cost rule and code emitter.
+
+A shape is a tuple of ints *without* the batch dimension, which is always implicit and
+symbolic ("N"). `(16, 5, 5)` is shown as `N×16×5×5`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from designer.core.errors import ParamError
+
+Shape = tuple[int, ...]
+Params = Mapping[str, object]
+
+
+def format_shape(shape: Shape | None) -> str:
+    """`(16, 5, 5)` -> `N×16×5×5`; None -> `?`."""
+    if shape is None:
+        return "?"
+    return "×".join(["N", *map(str, shape)])
+
+
+def _fmt_num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(x)
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One typed, documented parameter.
+
+    `kind` is int, float, bool, str or tuple (a tuple of ints). `keywords` are strings an int
+    parameter also accepts (Conv padding: "same", "valid"). `length` fixes a tuple's length;
+    `min_length`/`max_length` bound it otherwise. Tuple items obey `minimum`/`maximum`, except
+    that `allow_minus_one` admits a single -1 (Reshape's inferred dimension).
+    """
+
+    name: str
+    kind: type
+    default: object
+    doc: str = ""
+    choices: tuple[object, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    keywords: tuple[str, ...] = ()
+    length: int | None = None
+    min_length: int = 1
+    max_length: int = 8
+    allow_minus_one: bool = False
+
+    def describe(self) -> str:
+        """What a valid value looks like, for messages: "an integer ≥ 1"."""
+        noun = {
+            int: "an integer",
+            float: "a number",
+            bool: "true or false",
+            str: "a string",
+            dict: "an object of plain values",
+        }.get(
+            self.kind, "a list of integers"
+        )
+        if self.choices is not None:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        bounds = []
+        if self.minimum is not None:
+            bounds.append(f"≥ {_fmt_num(self.minimum)}")
+        if self.maximum is not None:
+            bounds.append(f"≤ {_fmt_num(self.maximum)}")
+        text = noun + (" " + " and ".join(bounds) if bounds else "")
+        if self.kind is tuple and self.length:
+            text = f"{self.length} integers" + (" " + " and ".join(bounds) if bounds else "")
+        if self.keywords:
+            text += " or " + " or ".join(repr(k) for k in self.keywords)
+        return text
+
+    def _refuse(self, value: object) -> ParamError:
+        shown = repr(value) if isinstance(value, str) else _short(value)
+        return ParamError(self.name, f"expected {self.describe()}, got {shown}")
+
+    def _in_range(self, x: float) -> bool:
+        if self.minimum is not None and x < self.minimum:
+            return False
+        return not (self.maximum is not None and x > self.maximum)
+
+    def check(self, value: object) -> object:
+        """Return `value` normalised to this spec's kind, or raise ParamError."""
+        if self.choices is not None:
+            if value in self.choices and type(value) is type(self.choices[0]):
+                return value
+            raise self._refuse(value)
+        if self.kind is bool:
+            if isinstance(value, bool):
+                return value
+            raise self._refuse(value)
+        if self.kind is int:
+            if isinstance(value, str) and value in self.keywords:
+                return value
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            if isinstance(value, int) and not isinstance(value, bool) and self._in_range(value):
+                return value
+            raise self._refuse(value)
+        if self.kind is float:
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                x = float(value)
+                if math.isfinite(x) and self._in_range(x):
+                    return x
+            raise self._refuse(value)
+        if self.kind is str:
+            if isinstance(value, str):
+                return value
+            raise self._refuse(value)
+        if self.kind is tuple:
+            return self._check_tuple(value)
+        if self.kind is dict:
+            scalar = (str, int, float, bool, type(None))
+            if isinstance(value, dict) and all(
+                isinstance(k, str) and isinstance(v, scalar) for k, v in value.items()
+            ):
+                return dict(value)
+            raise self._refuse(value)
+        raise TypeError(f"unsupported parameter kind {self.kind!r}")
+
+    def _check_tuple(self, value: object) -> tuple[int, ...]:
+        if not isinstance(value, list | tuple):
+            raise self._refuse(value)
+        n = len(value)
+        if (self.length is not None and n != self.length) or not (
+            self.min_length <= n <= self.max_length
+        ):
+            raise self._refuse(value)
+        items: list[int] = []
+        for item in value:
+            if isinstance(item, float) and item.is_integer():
+                item = int(item)
+            if not isinstance(item, int) or isinstance(item, bool):
+                raise self._refuse(value)
+            if item == -1 and self.allow_minus_one:
+                items.append(item)
+                continue
+            if not self._in_range(item):
+                raise self._refuse(value)
+            items.append(item)
+        if items.count(-1) > 1:
+            raise self._refuse(value)
+        return tuple(items)
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+@dataclass(frozen=True)
+class ModuleCode:
+    """What one node contributes to the generated module.
+
+    `init` is the constructor expression assigned to `self.<name>` in `__init__` (None for a
+    stateless op such as Add). `forward(module, inputs)` returns the expression computing the
+    node's output, given `module` ("self.fc1") and the input variable names.
+    """
+
+    init: str | None
+    forward: Callable[[str, Sequence[str]], str]
+
+
+def call_module(module: str, inputs: Sequence[str]) -> str:
+    """The usual forward expression: `self.fc1(x)`."""
+    return f"{module}({', '.join(inputs)})"
+
+
+def no_cost(params: Params, in_shapes: Sequence[Shape], out: Shape) -> tuple[int, int]:
+    return 0, 0
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """A layer type. Stable `type_id`; `legacy_ids` are older ids that still load.
+
+    `infer(params, in_shapes) -> Shape` raises ShapeError for inputs the layer can't take.
+    `emit(params, in_shapes) -> ModuleCode`. `cost(params, in_shapes, out) -> (params, MACs)`.
+    `input_ports(params)` names the input ports; merges grow ports with `num_inputs`.
+    """
+
+    type_id: str
+    title: str
+    category: str
+    doc: str
+    params: tuple[ParamSpec, ...]
+    infer: Callable[[Params, Sequence[Shape]], Shape]
+    emit: Callable[[Params, Sequence[Shape]], ModuleCode]
+    cost: Callable[[Params, Sequence[Shape], Shape], tuple[int, int]] = no_cost
+    inputs: tuple[str, ...] = ("x",)
+    outputs: tuple[str, ...] = ("y",)
+    version: int = 1
+    legacy_ids: tuple[str, ...] = ()
+    key_params: tuple[str, ...] = ()
+    variadic: bool = False
+    _by_name: dict[str, ParamSpec] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_name", {p.name: p for p in self.params})
+        if len(self._by_name) != len(self.params):
+            raise ValueError(f"{self.type_id}: duplicate parameter names")
+
+    def param(self, name: str) -> ParamSpec:
+        return self._by_name[name]
+
+    def defaults(self) -> dict[str, object]:
+        return {p.name: p.default for p in self.params}
+
+    def input_ports(self, params: Params) -> tuple[str, ...]:
+        if self.variadic:
+            n = int(params.get("num_inputs", 2))  # type: ignore[arg-type]
+            return tuple(f"in{i + 1}" for i in range(n))
+        return self.inputs
+
+    def check_params(self, params: Params) -> dict[str, object]:
+        """Defaults filled in, each value checked; unknown names refused."""
+        unknown = set(params) - set(self._by_name)
+        if unknown:
+            name = sorted(unknown)[0]
+            raise ParamError(name, f"{self.title} has no parameter {name!r}")
+        out = self.defaults()
+        for name, value in params.items():
+            out[name] = self._by_name[name].check(value)
+        return out

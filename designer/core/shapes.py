@@ -1,0 +1,87 @@
+"""Shape inference over the graph: per-node output shapes, parameter counts and MACs.
+
+Pure Python over the layer specs (no torch), so the canvas can revalidate on every edit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from designer.core.diagnostics import Diagnostic, QuickFix
+from designer.core.errors import ShapeError
+from designer.core.graph import Edge, Graph, Node
+from designer.core.layers import registry
+from designer.core.layers.spec import Shape
+
+# Layers that pass integer token ids through unchanged; every other layer needs floats.
+_INT_PASSTHROUGH = {"flatten", "reshape", "output", "input"}
+
+
+@dataclass
+class ShapeTable:
+    shapes: dict[str, Shape | None] = field(default_factory=dict)
+    costs: dict[str, tuple[int, int]] = field(default_factory=dict)
+    integer: dict[str, bool] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def infer_shapes(graph: Graph, order: list[Node], skip: set[str]) -> ShapeTable:
+    """Walk `order` (topological), inferring each node's output from its inputs' shapes.
+
+    A node whose inputs are unknown (unconnected, or after an error) gets None and no new
+    diagnostic, so one mistake is reported once, at the node that has it.
+    """
+    table = ShapeTable()
+    incoming: dict[str, dict[str, Edge]] = {k: {} for k in graph.nodes}
+    for e in graph.edges:
+        incoming[e.dst].setdefault(e.dst_port, e)
+    for node in order:
+        if node.id in skip:
+            table.shapes[node.id] = None
+            continue
+        spec = registry.get(node.type_id)
+        edges = [incoming[node.id].get(p) for p in spec.input_ports(node.params)]
+        if any(e is None for e in edges) or any(table.shapes.get(e.src) is None for e in edges):
+            table.shapes[node.id] = None
+            continue
+        in_shapes = [table.shapes[e.src] for e in edges]
+        ints = [table.integer.get(e.src, False) for e in edges]
+        problem = _dtype_problem(node, any(ints))
+        if problem:
+            table.diagnostics.append(_diag(node, problem, None))
+            table.shapes[node.id] = None
+            continue
+        try:
+            out = spec.infer(node.params, in_shapes)
+            table.costs[node.id] = spec.cost(node.params, in_shapes, out)
+        except ShapeError as err:
+            table.diagnostics.append(_diag(node, str(err), _fix(node, edges[0], err)))
+            table.shapes[node.id] = None
+            continue
+        table.shapes[node.id] = tuple(out)
+        if node.type_id == "input":
+            table.integer[node.id] = node.params.get("dtype") == "int64"
+        else:
+            table.integer[node.id] = any(ints) and node.type_id in _INT_PASSTHROUGH
+    return table
+
+
+def _dtype_problem(node: Node, int_input: bool) -> str | None:
+    if node.type_id == "embedding" and not int_input:
+        return "expects integer token ids but gets float values. Set the Input's dtype to int64."
+    if int_input and node.type_id not in _INT_PASSTHROUGH and node.type_id != "embedding":
+        return "expects float values but gets integer token ids. Insert an Embedding before it."
+    return None
+
+
+def _diag(node: Node, message: str, fix: QuickFix | None) -> Diagnostic:
+    title = registry.get(node.type_id).title
+    return Diagnostic(node.id, "error", f"'{node.name}' ({title}) {message}", fix)
+
+
+def _fix(node: Node, edge: Edge | None, err: ShapeError) -> QuickFix | None:
+    hint = err.fix
+    if hint is None or edge is None:
+        return None
+    title = registry.get(hint.type_id).title  # type: ignore[attr-defined]
+    return QuickFix(f"Insert {title} before '{node.name}'", edge, hint.type_id, dict(hint.params))  # type: ignore[attr-defined]

@@ -1,0 +1,1 @@
+"""Training: settings (config), the event-generating engine, and failure explanations."""

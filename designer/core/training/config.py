@@ -1,0 +1,115 @@
+"""Training and data settings: plain dataclasses, stored in the project file.
+
+Every field is checked by a ParamSpec, so a bad value in a file or a form gets the same message
+("training.lr: expected a number ≥ 0, got -1") as a bad layer parameter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+from designer.core.errors import ParamError
+from designer.core.layers.spec import ParamSpec
+
+OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
+SCHEDULERS = ("none", "step", "cosine", "onecycle", "plateau")
+LOSSES = ("cross_entropy", "bce_with_logits", "mse", "l1", "huber")
+INITS = ("default", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "orthogonal")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+AMP = ("off", "bf16", "fp16")
+SOURCES = ("builtin", "csv", "npz", "images", "idx")
+
+
+@dataclass
+class DataConfig:
+    """Where the data comes from. `name` is a built-in dataset; `path` a user file or folder."""
+
+    source: str = "builtin"
+    name: str = "iris"
+    path: str = ""
+    target: str = ""  # CSV target column
+    options: dict = field(default_factory=dict)  # per-source options: n, noise, image_size, ...
+    test_fraction: float = 0.2
+    val_fraction: float = 0.0
+    split_seed: int = 0
+
+
+@dataclass
+class TrainingConfig:
+    optimizer: str = "adam"
+    lr: float = 0.01
+    momentum: float = 0.9
+    nesterov: bool = False
+    weight_decay: float = 0.0
+    batch_size: int = 32
+    epochs: int = 50
+    scheduler: str = "none"
+    loss: str = "cross_entropy"
+    init: str = "default"
+    seed: int = 0
+    device: str = "auto"
+    amp: str = "off"
+    grad_clip: float = 0.0  # 0 = off
+    early_stopping: int = 0  # patience in epochs; 0 = off
+    data: DataConfig = field(default_factory=DataConfig)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: object) -> TrainingConfig:
+        """Build from file data. Missing keys take defaults; ParamError names the bad field."""
+        if not isinstance(raw, dict):
+            raise ParamError("training", f"expected an object, got {type(raw).__name__}")
+        data = raw.get("data", {})
+        if not isinstance(data, dict):
+            raise ParamError("data", f"expected an object, got {type(data).__name__}")
+        values = _checked(raw, TRAINING_SPECS, "training", skip={"data"})
+        return cls(**values, data=DataConfig(**_checked(data, DATA_SPECS, "data")))
+
+
+def _checked(raw: dict, specs: dict[str, ParamSpec], where: str, skip: set[str] = frozenset()) -> dict:
+    unknown = set(raw) - set(specs) - skip
+    if unknown:
+        name = sorted(unknown)[0]
+        raise ParamError(name, "is not a known setting")
+    out = {}
+    for name, spec in specs.items():
+        if name in raw:
+            out[name] = spec.check(raw[name])
+    if "options" in out:
+        out["options"] = dict(out["options"])
+    return out
+
+
+TRAINING_SPECS: dict[str, ParamSpec] = {
+    "optimizer": ParamSpec("optimizer", str, "adam", "Optimisation algorithm", choices=OPTIMIZERS),
+    "lr": ParamSpec("lr", float, 0.01, "Learning rate", minimum=0.0, maximum=100.0),
+    "momentum": ParamSpec("momentum", float, 0.9, "SGD momentum", minimum=0.0, maximum=1.0),
+    "nesterov": ParamSpec("nesterov", bool, False, "Nesterov momentum (SGD)"),
+    "weight_decay": ParamSpec("weight_decay", float, 0.0, "L2 penalty", minimum=0.0),
+    "batch_size": ParamSpec("batch_size", int, 32, "Samples per step", minimum=1, maximum=1 << 20),
+    "epochs": ParamSpec("epochs", int, 50, "Passes over the training set", minimum=1, maximum=100_000),
+    "scheduler": ParamSpec("scheduler", str, "none", "Learning-rate schedule", choices=SCHEDULERS),
+    "loss": ParamSpec("loss", str, "cross_entropy", "Loss function", choices=LOSSES),
+    "init": ParamSpec("init", str, "default", "Weight initialisation", choices=INITS),
+    "seed": ParamSpec("seed", int, 0, "Random seed", minimum=0, maximum=2**32 - 1),
+    "device": ParamSpec("device", str, "auto", "Where to train", choices=DEVICES),
+    "amp": ParamSpec("amp", str, "off", "Mixed precision on CUDA", choices=AMP),
+    "grad_clip": ParamSpec("grad_clip", float, 0.0, "Max gradient norm; 0 = off", minimum=0.0),
+    "early_stopping": ParamSpec("early_stopping", int, 0, "Patience in epochs; 0 = off", minimum=0),
+}
+
+DATA_SPECS: dict[str, ParamSpec] = {
+    "source": ParamSpec("source", str, "builtin", "Kind of dataset", choices=SOURCES),
+    "name": ParamSpec("name", str, "iris", "Built-in dataset name"),
+    "path": ParamSpec("path", str, "", "File or folder of user data"),
+    "target": ParamSpec("target", str, "", "CSV target column"),
+    "options": ParamSpec("options", dict, {}, "Source-specific options"),
+    "test_fraction": ParamSpec("test_fraction", float, 0.2, "Share held out for testing", minimum=0.0, maximum=0.9),
+    "val_fraction": ParamSpec("val_fraction", float, 0.0, "Share held out for validation", minimum=0.0, maximum=0.9),
+    "split_seed": ParamSpec("split_seed", int, 0, "Seed of the train/test split", minimum=0, maximum=2**32 - 1),
+}
+
+assert {f.name for f in fields(TrainingConfig)} == set(TRAINING_SPECS) | {"data"}
+assert {f.name for f in fields(DataConfig)} == set(DATA_SPECS)

@@ -1,0 +1,81 @@
+"""Structural checks with networkx: ends, cycles, ports, arity, reachability."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import networkx as nx
+
+from designer.core.diagnostics import Diagnostic
+from designer.core.graph import Graph
+
+
+def to_networkx(graph: Graph) -> nx.MultiDiGraph:
+    g = nx.MultiDiGraph()
+    g.add_nodes_from(graph.nodes)
+    g.add_edges_from((e.src, e.dst) for e in graph.edges)
+    return g
+
+
+def structural_checks(graph: Graph, g: nx.MultiDiGraph) -> tuple[list[Diagnostic], set[str]]:
+    """Diagnostics for the wiring, and the ids of nodes on cycles (shape inference skips them)."""
+    diags: list[Diagnostic] = []
+    inputs = [n for n in graph.nodes.values() if n.type_id == "input"]
+    outputs = [n for n in graph.nodes.values() if n.type_id == "output"]
+    if not inputs:
+        diags.append(Diagnostic(None, "error", "The model has no Input layer: add one from the palette."))
+    if not outputs:
+        diags.append(Diagnostic(None, "error", "The model has no Output layer: add one from the palette."))
+
+    on_cycle: set[str] = set()
+    for comp in nx.strongly_connected_components(g):
+        if len(comp) > 1:
+            on_cycle |= comp
+            names = ", ".join(sorted(f"'{graph.nodes[c].name}'" for c in comp))
+            for c in comp:
+                diags.append(
+                    Diagnostic(c, "error", f"'{graph.nodes[c].name}' is part of a cycle ({names}): data must flow one way.")
+                )
+
+    by_port: dict[tuple[str, str], int] = defaultdict(int)
+    for e in graph.edges:
+        by_port[(e.dst, e.dst_port)] += 1
+    for node in graph.nodes.values():
+        ports = node.input_ports()
+        for (dst, port), count in by_port.items():
+            if dst != node.id:
+                continue
+            if port not in ports:
+                diags.append(Diagnostic(node.id, "error", f"'{node.name}' has no input {port!r}, but an edge goes into it."))
+            elif count > 1:
+                diags.append(
+                    Diagnostic(node.id, "error", f"Input {port!r} of '{node.name}' has {count} connections; it takes one.")
+                )
+        missing = [p for p in ports if (node.id, p) not in by_port]
+        if missing and len(ports) == 1:
+            msg = f"'{node.name}' is not fed: connect a layer to its input."
+            diags.append(Diagnostic(node.id, "error", msg))
+        elif missing:
+            names = ", ".join(repr(p) for p in missing)
+            msg = f"'{node.name}' needs {len(ports)} inputs; connect {names}."
+            diags.append(Diagnostic(node.id, "error", msg))
+
+    out_ids = {n.id for n in outputs}
+    in_ids = {n.id for n in inputs}
+    if out_ids:
+        feeds_output = set(out_ids)
+        for o in out_ids:
+            feeds_output |= nx.ancestors(g, o)
+        for node in graph.nodes.values():
+            if node.id not in feeds_output:
+                diags.append(
+                    Diagnostic(node.id, "warning", f"'{node.name}' does not lead to an Output, so it has no effect.")
+                )
+    if in_ids:
+        fed = set(in_ids)
+        for i in in_ids:
+            fed |= nx.descendants(g, i)
+        for node in graph.nodes.values():
+            if node.id not in fed and node.input_ports() and any(e.dst == node.id for e in graph.edges):
+                diags.append(Diagnostic(node.id, "error", f"No Input reaches '{node.name}'."))
+    return diags, on_cycle
