@@ -42,7 +42,9 @@ def generate(graph: Graph, name: str = "Net", analysis: Analysis | None = None) 
     if not analysis.ok:
         first = analysis.errors[0].message
         more = len(analysis.errors) - 1
-        raise CodegenError(first + (f" (and {more} more problem{'s' * (more != 1)})" if more else ""))
+        raise CodegenError(
+            first + (f" (and {more} more problem{'s' * (more != 1)})" if more else "")
+        )
 
     live = _live_nodes(graph)
     order = [graph.nodes[i] for i in analysis.order if i in live]
@@ -80,7 +82,11 @@ def generate(graph: Graph, name: str = "Net", analysis: Analysis | None = None) 
         for s in srcs:
             uses[s] -= 1
         x_free = "x" not in holder or uses.get(holder["x"], 0) == 0
-        target = "x" if x_free and uses[node.id] == 1 and _feeds_non_output(graph, node.id) else attr[node.id]
+        target = (
+            "x"
+            if x_free and uses[node.id] == 1 and _feeds_non_output(graph, node.id)
+            else attr[node.id]
+        )
         if target == "x":
             holder["x"] = node.id
         var[node.id] = target
@@ -90,7 +96,11 @@ def generate(graph: Graph, name: str = "Net", analysis: Analysis | None = None) 
     ret = results[0] if len(results) == 1 else ", ".join(results)
     fwd_lines += statement("return ", ret, body)
     signature = ", ".join(f"{a}: torch.Tensor" for a in arg_names)
-    returns = "torch.Tensor" if len(results) == 1 else f"tuple[{', '.join(['torch.Tensor'] * len(results))}]"
+    returns = (
+        "torch.Tensor"
+        if len(results) == 1
+        else f"tuple[{', '.join(['torch.Tensor'] * len(results))}]"
+    )
 
     shapes = tuple(tuple(n.params["shape"]) for n in inputs)
     dtypes = tuple(str(n.params["dtype"]) for n in inputs)

@@ -305,6 +305,8 @@ class Graph:
     def extend(self, nodes: Iterable[Node], edges: Iterable[Edge]) -> None:
         """Add copies of `nodes` and `edges` as they are (ids kept), emitting events."""
         for n in nodes:
-            self.add_node(n.type_id, name=n.name, params=dict(n.params), pos=n.pos, node_id=n.id, init=n.init)
+            self.add_node(
+                n.type_id, name=n.name, params=dict(n.params), pos=n.pos, node_id=n.id, init=n.init
+            )
         for e in edges:
             self.connect(e)

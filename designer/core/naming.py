@@ -57,7 +57,7 @@ def sanitize(name: str, fallback: str = "layer") -> str:
 
 def class_name(name: str, fallback: str = "Net") -> str:
     """A CamelCase class name from a project name: "iris mlp" -> "IrisMlp"."""
-    words = sanitize(name, fallback="").split("_")
+    words = sanitize(name, fallback=fallback).split("_")
     text = "".join(w[:1].upper() + w[1:] for w in words if w)
     if not text or not text[0].isalpha() or text in RESERVED:
         text = fallback

@@ -23,9 +23,13 @@ def structural_checks(graph: Graph, g: nx.MultiDiGraph) -> tuple[list[Diagnostic
     inputs = [n for n in graph.nodes.values() if n.type_id == "input"]
     outputs = [n for n in graph.nodes.values() if n.type_id == "output"]
     if not inputs:
-        diags.append(Diagnostic(None, "error", "The model has no Input layer: add one from the palette."))
+        diags.append(
+            Diagnostic(None, "error", "The model has no Input layer: add one from the palette.")
+        )
     if not outputs:
-        diags.append(Diagnostic(None, "error", "The model has no Output layer: add one from the palette."))
+        diags.append(
+            Diagnostic(None, "error", "The model has no Output layer: add one from the palette.")
+        )
 
     on_cycle: set[str] = set()
     for comp in nx.strongly_connected_components(g):
@@ -34,7 +38,11 @@ def structural_checks(graph: Graph, g: nx.MultiDiGraph) -> tuple[list[Diagnostic
             names = ", ".join(sorted(f"'{graph.nodes[c].name}'" for c in comp))
             for c in comp:
                 diags.append(
-                    Diagnostic(c, "error", f"'{graph.nodes[c].name}' is part of a cycle ({names}): data must flow one way.")
+                    Diagnostic(
+                        c,
+                        "error",
+                        f"'{graph.nodes[c].name}' is part of a cycle ({names}): data must flow one way.",
+                    )
                 )
 
     by_port: dict[tuple[str, str], int] = defaultdict(int)
@@ -46,10 +54,20 @@ def structural_checks(graph: Graph, g: nx.MultiDiGraph) -> tuple[list[Diagnostic
             if dst != node.id:
                 continue
             if port not in ports:
-                diags.append(Diagnostic(node.id, "error", f"'{node.name}' has no input {port!r}, but an edge goes into it."))
+                diags.append(
+                    Diagnostic(
+                        node.id,
+                        "error",
+                        f"'{node.name}' has no input {port!r}, but an edge goes into it.",
+                    )
+                )
             elif count > 1:
                 diags.append(
-                    Diagnostic(node.id, "error", f"Input {port!r} of '{node.name}' has {count} connections; it takes one.")
+                    Diagnostic(
+                        node.id,
+                        "error",
+                        f"Input {port!r} of '{node.name}' has {count} connections; it takes one.",
+                    )
                 )
         missing = [p for p in ports if (node.id, p) not in by_port]
         if missing and len(ports) == 1:
@@ -69,13 +87,21 @@ def structural_checks(graph: Graph, g: nx.MultiDiGraph) -> tuple[list[Diagnostic
         for node in graph.nodes.values():
             if node.id not in feeds_output:
                 diags.append(
-                    Diagnostic(node.id, "warning", f"'{node.name}' does not lead to an Output, so it has no effect.")
+                    Diagnostic(
+                        node.id,
+                        "warning",
+                        f"'{node.name}' does not lead to an Output, so it has no effect.",
+                    )
                 )
     if in_ids:
         fed = set(in_ids)
         for i in in_ids:
             fed |= nx.descendants(g, i)
         for node in graph.nodes.values():
-            if node.id not in fed and node.input_ports() and any(e.dst == node.id for e in graph.edges):
+            if (
+                node.id not in fed
+                and node.input_ports()
+                and any(e.dst == node.id for e in graph.edges)
+            ):
                 diags.append(Diagnostic(node.id, "error", f"No Input reaches '{node.name}'."))
     return diags, on_cycle

@@ -18,14 +18,24 @@ _TABLE: tuple[tuple[str, str, str, tuple[ParamSpec, ...], dict, str], ...] = (
         {"negative_slope": 0.01},
         "Like ReLU, but lets a small gradient through for x < 0.",
     ),
-    ("elu", "ELU", "ELU", (ParamSpec("alpha", float, 1.0, "Saturation for x < 0", minimum=0.0),),
-     {"alpha": 1.0}, "Exponential linear unit: smooth for x < 0."),
+    (
+        "elu",
+        "ELU",
+        "ELU",
+        (ParamSpec("alpha", float, 1.0, "Saturation for x < 0", minimum=0.0),),
+        {"alpha": 1.0},
+        "Exponential linear unit: smooth for x < 0.",
+    ),
     ("selu", "SELU", "SELU", (), {}, "Scaled ELU; self-normalising with LeCun-normal init."),
     (
         "gelu",
         "GELU",
         "GELU",
-        (ParamSpec("approximate", str, "none", "Exact or tanh approximation", choices=("none", "tanh")),),
+        (
+            ParamSpec(
+                "approximate", str, "none", "Exact or tanh approximation", choices=("none", "tanh")
+            ),
+        ),
         {"approximate": "none"},
         "Gaussian error linear unit, common in transformers.",
     ),
@@ -41,7 +51,9 @@ _TABLE: tuple[tuple[str, str, str, tuple[ParamSpec, ...], dict, str], ...] = (
         "Softplus",
         (
             ParamSpec("beta", float, 1.0, "Sharpness", minimum=1e-6),
-            ParamSpec("threshold", float, 20.0, "Above beta·x this, softplus is linear", minimum=0.0),
+            ParamSpec(
+                "threshold", float, 20.0, "Above beta·x this, softplus is linear", minimum=0.0
+            ),
         ),
         {"beta": 1.0, "threshold": 20.0},
         "Smooth ReLU: log(1 + e^x).",
@@ -118,9 +130,15 @@ for _tid, _title, _cls, _doc in (
             title=_title,
             category="Activation",
             doc=_doc,
-            params=(ParamSpec("dim", int, -1, "Dimension to normalise (batch is 0)", minimum=-8, maximum=8),),
+            params=(
+                ParamSpec(
+                    "dim", int, -1, "Dimension to normalise (batch is 0)", minimum=-8, maximum=8
+                ),
+            ),
             infer=_dim_infer,
-            emit=(lambda cls: lambda p, s: ModuleCode(call(f"nn.{cls}", dim=p["dim"]), call_module))(_cls),
+            emit=(
+                lambda cls: lambda p, s: ModuleCode(call(f"nn.{cls}", dim=p["dim"]), call_module)
+            )(_cls),
             key_params=("dim",),
         )
     )

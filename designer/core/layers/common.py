@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -35,16 +36,57 @@ def one_input(in_shapes: Sequence[Shape]) -> Shape:
     return in_shapes[0]
 
 
+_KINDS = {1: "flat features", 2: "sequences", 3: "images"}
+
+
+def shape_kind(shape: Shape) -> str:
+    """What a beginner would call data of this shape: `(1, 8, 8)` -> "images N×1×8×8"."""
+    kind = _KINDS.get(len(shape), f"{len(shape) + 1}-D tensors")
+    return f"{kind} {format_shape(shape)}"
+
+
 def expect_rank(
-    shape: Shape, ranks: Sequence[int], *, conv1d: bool = False, fix: Suggest | None = None
+    shape: Shape,
+    ranks: Sequence[int],
+    *,
+    conv1d: bool = False,
+    fix: Suggest | None = None,
+    advice: str = "",
 ) -> None:
-    """Raise a ShapeError unless `shape` (without batch) has one of `ranks` dimensions."""
+    """Raise a ShapeError unless `shape` (without batch) has one of `ranks` dimensions.
+
+    The message ends with `advice` (how to get the right shape), else with `fix.title`.
+    """
     if len(shape) in ranks:
         return
     wanted = " or ".join(describe_rank(r, conv1d and r == 2) for r in ranks)
-    got = format_shape(shape)
-    hint = f" {fix.title}." if fix and fix.title else ""
-    raise ShapeError(f"expects {wanted} but gets {got}.{hint}", fix=fix)
+    tail = advice or (fix.title if fix else "")
+    hint = f" {tail}." if tail else ""
+    raise ShapeError(f"expects {wanted} but gets {shape_kind(shape)}.{hint}", fix=fix)
+
+
+def reshape_fix(target: Shape) -> Suggest:
+    """Insert a Reshape to `target` (without batch)."""
+    return Suggest(
+        "reshape", {"target": tuple(target)}, f"Insert a Reshape to {format_shape(target)}"
+    )
+
+
+def expect_spatial(shape: Shape, dims: int) -> None:
+    """Require a signal (C×L, dims=1) or an image (C×H×W, dims=2), advising flat-data users."""
+    fix, advice = None, ""
+    if dims == 1 and len(shape) == 1:
+        fix = reshape_fix((1, shape[0]))
+    elif dims == 2 and len(shape) == 2:
+        fix = reshape_fix((1, *shape))
+    elif dims == 2 and len(shape) == 1 and math.isqrt(shape[0]) ** 2 == shape[0]:
+        fix = reshape_fix((1, math.isqrt(shape[0]), math.isqrt(shape[0])))
+    if len(shape) < dims + 1:
+        to = f" to {format_shape(fix.params['target'])}" if fix else ""
+        advice = (
+            f"Set the Input shape to {'C×L' if dims == 1 else 'C×H×W'}, or insert a Reshape{to}"
+        )
+    expect_rank(shape, (dims + 1,), conv1d=True, fix=fix, advice=advice)
 
 
 def flatten_fix() -> Suggest:

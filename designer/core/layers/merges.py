@@ -52,7 +52,9 @@ def _cat_infer(params, in_shapes):
         raise ShapeError(f"dim={dim} is not a feature dimension of a {rank + 1}-D input")
     shown = " and ".join(format_shape(x) for x in in_shapes)
     for s in in_shapes[1:]:
-        if len(s) != rank or any(a != b for i, (a, b) in enumerate(zip(s, in_shapes[0], strict=True)) if i != axis):
+        if len(s) != rank or any(
+            a != b for i, (a, b) in enumerate(zip(s, in_shapes[0], strict=True)) if i != axis
+        ):
             raise ShapeError(f"can only join inputs that match outside dim {dim}, but gets {shown}")
     out = list(in_shapes[0])
     out[axis] = sum(s[axis] for s in in_shapes)
@@ -65,7 +67,10 @@ register(
         title="Concatenate",
         category="Merge",
         doc="Joins inputs along one dimension (dim 1 = channels or features).",
-        params=(_NUM_INPUTS, ParamSpec("dim", int, 1, "Dimension to join along (batch is 0)", minimum=-8, maximum=8)),
+        params=(
+            _NUM_INPUTS,
+            ParamSpec("dim", int, 1, "Dimension to join along (batch is 0)", minimum=-8, maximum=8),
+        ),
         infer=_cat_infer,
         emit=lambda params, in_shapes: ModuleCode(
             None, lambda m, xs: f"torch.cat([{', '.join(xs)}], dim={int(params['dim'])})"

@@ -58,9 +58,7 @@ class ParamSpec:
             bool: "true or false",
             str: "a string",
             dict: "an object of plain values",
-        }.get(
-            self.kind, "a list of integers"
-        )
+        }.get(self.kind, "a list of integers")
         if self.choices is not None:
             return "one of " + ", ".join(repr(c) for c in self.choices)
         bounds = []

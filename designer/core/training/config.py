@@ -14,7 +14,14 @@ from designer.core.layers.spec import ParamSpec
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 SCHEDULERS = ("none", "step", "cosine", "onecycle", "plateau")
 LOSSES = ("cross_entropy", "bce_with_logits", "mse", "l1", "huber")
-INITS = ("default", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "orthogonal")
+INITS = (
+    "default",
+    "xavier_uniform",
+    "xavier_normal",
+    "kaiming_uniform",
+    "kaiming_normal",
+    "orthogonal",
+)
 DEVICES = ("auto", "cpu", "cuda", "mps")
 AMP = ("off", "bf16", "fp16")
 SOURCES = ("builtin", "csv", "npz", "images", "idx")
@@ -68,7 +75,9 @@ class TrainingConfig:
         return cls(**values, data=DataConfig(**_checked(data, DATA_SPECS, "data")))
 
 
-def _checked(raw: dict, specs: dict[str, ParamSpec], where: str, skip: set[str] = frozenset()) -> dict:
+def _checked(
+    raw: dict, specs: dict[str, ParamSpec], where: str, skip: set[str] = frozenset()
+) -> dict:
     unknown = set(raw) - set(specs) - skip
     if unknown:
         name = sorted(unknown)[0]
@@ -89,7 +98,9 @@ TRAINING_SPECS: dict[str, ParamSpec] = {
     "nesterov": ParamSpec("nesterov", bool, False, "Nesterov momentum (SGD)"),
     "weight_decay": ParamSpec("weight_decay", float, 0.0, "L2 penalty", minimum=0.0),
     "batch_size": ParamSpec("batch_size", int, 32, "Samples per step", minimum=1, maximum=1 << 20),
-    "epochs": ParamSpec("epochs", int, 50, "Passes over the training set", minimum=1, maximum=100_000),
+    "epochs": ParamSpec(
+        "epochs", int, 50, "Passes over the training set", minimum=1, maximum=100_000
+    ),
     "scheduler": ParamSpec("scheduler", str, "none", "Learning-rate schedule", choices=SCHEDULERS),
     "loss": ParamSpec("loss", str, "cross_entropy", "Loss function", choices=LOSSES),
     "init": ParamSpec("init", str, "default", "Weight initialisation", choices=INITS),
@@ -106,9 +117,15 @@ DATA_SPECS: dict[str, ParamSpec] = {
     "path": ParamSpec("path", str, "", "File or folder of user data"),
     "target": ParamSpec("target", str, "", "CSV target column"),
     "options": ParamSpec("options", dict, {}, "Source-specific options"),
-    "test_fraction": ParamSpec("test_fraction", float, 0.2, "Share held out for testing", minimum=0.0, maximum=0.9),
-    "val_fraction": ParamSpec("val_fraction", float, 0.0, "Share held out for validation", minimum=0.0, maximum=0.9),
-    "split_seed": ParamSpec("split_seed", int, 0, "Seed of the train/test split", minimum=0, maximum=2**32 - 1),
+    "test_fraction": ParamSpec(
+        "test_fraction", float, 0.2, "Share held out for testing", minimum=0.0, maximum=0.9
+    ),
+    "val_fraction": ParamSpec(
+        "val_fraction", float, 0.0, "Share held out for validation", minimum=0.0, maximum=0.9
+    ),
+    "split_seed": ParamSpec(
+        "split_seed", int, 0, "Seed of the train/test split", minimum=0, maximum=2**32 - 1
+    ),
 }
 
 assert {f.name for f in fields(TrainingConfig)} == set(TRAINING_SPECS) | {"data"}

@@ -1,0 +1,20 @@
+"""Small graph builders shared by the core tests."""
+
+from __future__ import annotations
+
+from designer.core.graph import Edge, Graph
+
+
+def chain(*layers: tuple[str, dict], input_shape=(4,), name_prefix="") -> Graph:
+    """Input -> layers... -> Output, wired in order. Each layer is (type_id, params)."""
+    g = Graph()
+    prev = g.add_node("input", name="input", params={"shape": tuple(input_shape)})
+    for i, (type_id, params) in enumerate(layers):
+        node = g.add_node(
+            type_id, name=f"{name_prefix}{type_id}{i + 1}", params=params, pos=(i * 200.0, 0.0)
+        )
+        g.connect(Edge(prev.id, node.id))
+        prev = node
+    out = g.add_node("output", name="output")
+    g.connect(Edge(prev.id, out.id))
+    return g
