@@ -76,7 +76,7 @@ def test_linear_fed_images_offers_flatten():
     lin = g.by_name("linear1")
     assert diag.node_id == lin.id
     assert diag.message == (
-        "'linear1' (Linear) expects flat features (N×F) or sequences (N×T×F) but gets N×1×8×8. "
+        "'linear1' (Linear) expects flat features (N×F) or sequences (N×T×F) but gets images N×1×8×8. "
         "Insert a Flatten before it."
     )
     assert diag.fix.type_id == "flatten"
