@@ -1,0 +1,357 @@
+"""The editing model every view shares: the project, its undo stack, analysis and selection.
+
+Every edit goes through one undo command (designer.ui.commands) that calls core mutators. An
+edit that can't be made is refused: nothing is pushed, the method returns the reason (or None
+where it returns ids), and `refused(reason)` is emitted for a status line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from PySide6.QtCore import QObject, QPointF, QTimer, Signal
+from PySide6.QtGui import QAction, QUndoStack
+
+from designer.core.analysis import Analysis, analyze
+from designer.core.diagnostics import QuickFix
+from designer.core.errors import NetcanvasError
+from designer.core.graph import Edge, Graph, GraphEvent, NodeChanged, NodeRemoved, Pos
+from designer.core.layers import registry
+from designer.core.project import Project
+from designer.ui import commands as cmd
+
+PASTE_OFFSET: Pos = (40.0, 40.0)
+
+
+def _xy(pos: Pos | QPointF) -> Pos:
+    if isinstance(pos, QPointF):
+        return (pos.x(), pos.y())
+    return (float(pos[0]), float(pos[1]))
+
+
+class Document(QObject):
+    """One open project. Views read `graph`/`analysis` and call the edit methods."""
+
+    analysis_changed = Signal(object)  # Analysis
+    selection_changed = Signal(list)  # node ids
+    read_only_changed = Signal(bool, str)  # read only?, reason
+    modified_changed = Signal(bool)
+    project_replaced = Signal()  # set_project(): views rebuild from the new graph
+    refused = Signal(str)  # why the last edit was not made
+
+    def __init__(self, project: Project | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
+        self.undo_stack.indexChanged.connect(self._on_index_changed)
+        self._project = project or Project()
+        self._unsubscribe = self._project.graph.subscribe(self._on_graph_event)
+        self._analysis: Analysis | None = None
+        self._analysis_rev = -1  # structural revision the cached analysis is for
+        self._structure_rev = 0  # counts events other than moves (analysis ignores positions)
+        self._emitted_rev = -1
+        self._flush_queued = False
+        self._selection: list[str] = []
+        self._read_only: str | None = None
+        self._settings_dirty = False
+        self._last_modified = False
+
+    # -- state --------------------------------------------------------------------------------
+    @property
+    def project(self) -> Project:
+        return self._project
+
+    @property
+    def graph(self) -> Graph:
+        return self._project.graph
+
+    @property
+    def analysis(self) -> Analysis:
+        """The analysis of the current graph (recomputed lazily after structural edits)."""
+        if self._analysis is None or self._analysis_rev != self._structure_rev:
+            self._analysis = analyze(self.graph)
+            self._analysis_rev = self._structure_rev
+        return self._analysis
+
+    @property
+    def selection(self) -> list[str]:
+        return list(self._selection)
+
+    @property
+    def read_only_reason(self) -> str | None:
+        return self._read_only
+
+    def is_read_only(self) -> bool:
+        return self._read_only is not None
+
+    def set_project(self, project: Project) -> None:
+        """Show another project: clears undo history and selection, views rebuild."""
+        self._unsubscribe()
+        self._project = project
+        self._unsubscribe = project.graph.subscribe(self._on_graph_event)
+        self._structure_rev += 1
+        self._selection = []
+        self._settings_dirty = False
+        self.undo_stack.clear()
+        self.undo_stack.setClean()
+        self.project_replaced.emit()
+        self.selection_changed.emit([])
+        self._flush()
+        self._emit_modified()
+
+    # -- modified flag ------------------------------------------------------------------------
+    def is_modified(self) -> bool:
+        return not self.undo_stack.isClean() or self._settings_dirty
+
+    def mark_settings_dirty(self) -> None:
+        """Training settings changed (they are not on the undo stack)."""
+        self._settings_dirty = True
+        self._emit_modified()
+
+    def mark_saved(self) -> None:
+        self._settings_dirty = False
+        self.undo_stack.setClean()
+        self._emit_modified()
+
+    def _on_clean_changed(self, _clean: bool) -> None:
+        self._emit_modified()
+
+    def _on_index_changed(self, _index: int) -> None:
+        self._flush()
+
+    def _emit_modified(self) -> None:
+        now = self.is_modified()
+        if now != self._last_modified:
+            self._last_modified = now
+            self.modified_changed.emit(now)
+
+    # -- read-only ----------------------------------------------------------------------------
+    def set_read_only(self, reason: str | None) -> None:
+        """While `reason` is set (e.g. "Training is running"), every edit and undo is refused."""
+        if reason == self._read_only:
+            return
+        self._read_only = reason
+        self.read_only_changed.emit(reason is not None, reason or "")
+
+    def _refuse(self, reason: str) -> str:
+        self.refused.emit(reason)
+        return reason
+
+    def _push(self, command: cmd.Command) -> str | None:
+        if self._read_only is not None:
+            return self._refuse(self._read_only)
+        self.undo_stack.push(command)
+        self._flush()
+        return None
+
+    # -- undo / redo (refused while read-only) --------------------------------------------------
+    def undo(self) -> str | None:
+        if self._read_only is not None:
+            return self._refuse(self._read_only)
+        self.undo_stack.undo()
+        return None
+
+    def redo(self) -> str | None:
+        if self._read_only is not None:
+            return self._refuse(self._read_only)
+        self.undo_stack.redo()
+        return None
+
+    def create_undo_action(self, parent: QObject) -> QAction:
+        """An Undo action that names the step and is disabled while read-only."""
+        return self._stack_action(parent, undo=True)
+
+    def create_redo_action(self, parent: QObject) -> QAction:
+        return self._stack_action(parent, undo=False)
+
+    def _stack_action(self, parent: QObject, undo: bool) -> QAction:
+        label = "Undo" if undo else "Redo"
+        action = QAction(label, parent)
+        stack = self.undo_stack
+
+        def refresh(*_args: object) -> None:
+            can = stack.canUndo() if undo else stack.canRedo()
+            text = stack.undoText() if undo else stack.redoText()
+            action.setEnabled(can and self._read_only is None)
+            action.setText(f"{label} {text}" if text else label)
+
+        action.triggered.connect(self.undo if undo else self.redo)
+        stack.indexChanged.connect(refresh)
+        stack.cleanChanged.connect(refresh)
+        self.read_only_changed.connect(refresh)
+        refresh()
+        return action
+
+    # -- graph events -> analysis -------------------------------------------------------------
+    def _on_graph_event(self, event: GraphEvent) -> None:
+        if isinstance(event, NodeChanged) and event.what == "pos":
+            return
+        self._structure_rev += 1
+        if isinstance(event, NodeRemoved) and event.node.id in self._selection:
+            self._selection.remove(event.node.id)
+            self.selection_changed.emit(self.selection)
+        # An edit outside a command (a direct graph call) still gets its analysis, once.
+        if not self._flush_queued:
+            self._flush_queued = True
+            QTimer.singleShot(0, self._flush)
+
+    def _flush(self) -> None:
+        """Emit analysis_changed once per structural change (after a whole command)."""
+        self._flush_queued = False
+        if self._emitted_rev != self._structure_rev:
+            self._emitted_rev = self._structure_rev
+            self.analysis_changed.emit(self.analysis)
+
+    # -- selection ----------------------------------------------------------------------------
+    def select(self, ids: Iterable[str]) -> None:
+        ids = [i for i in dict.fromkeys(ids) if i in self.graph.nodes]
+        if ids != self._selection:
+            self._selection = ids
+            self.selection_changed.emit(self.selection)
+
+    # -- edits --------------------------------------------------------------------------------
+    def add_node(
+        self, type_id: str, pos: Pos | QPointF = (0.0, 0.0), params: Mapping | None = None
+    ) -> str | None:
+        """Add a layer of `type_id` at `pos`. Returns its id (None if refused)."""
+        if not registry.has(type_id):
+            self._refuse(f"unknown layer type {type_id!r}")
+            return None
+        try:
+            registry.get(type_id).check_params(dict(params or {}))
+        except NetcanvasError as err:
+            self._refuse(str(err))
+            return None
+        command = cmd.AddNode(self.graph, type_id, _xy(pos), params=params)
+        if self._push(command):
+            return None
+        return command.node_id
+
+    def remove_nodes(self, ids: Iterable[str]) -> str | None:
+        ids = [i for i in ids if i in self.graph.nodes]
+        if not ids:
+            return None
+        return self._push(cmd.remove_nodes(self.graph, ids))
+
+    def connect(self, edge: Edge) -> str | None:
+        """Connect two ports; returns why not (and changes nothing) if the canvas must refuse."""
+        if self._read_only is not None:
+            return self._refuse(self._read_only)
+        problem = self.graph.connection_problem(edge)
+        if problem:
+            return self._refuse(problem)
+        return self._push(cmd.Connect(self.graph, edge))
+
+    def disconnect(self, edges: Iterable[Edge]) -> str | None:
+        edges = [e for e in edges if e in self.graph.edges]
+        if not edges:
+            return None
+        return self._push(cmd.disconnect_edges(self.graph, edges))
+
+    def move_nodes(self, moves: Mapping[str, tuple[Pos | QPointF, Pos | QPointF]]) -> str | None:
+        """{id: (old_pos, new_pos)} as one undo step, pushed when the mouse is released."""
+        clean = {
+            k: (_xy(old), _xy(new))
+            for k, (old, new) in moves.items()
+            if k in self.graph.nodes and _xy(old) != _xy(new)
+        }
+        if not clean:
+            return None
+        return self._push(cmd.MoveNodes(self.graph, clean))
+
+    def set_param(self, node_id: str, name: str, value: object) -> str | None:
+        """Set a parameter. Returns the refusal message (the old value stays) or None."""
+        if self._read_only is not None:
+            return self._refuse(self._read_only)
+        try:
+            node = self.graph.node(node_id)
+            if name not in node.params:
+                return self._refuse(f"{node.spec.title} has no parameter {name!r}")
+            command = cmd.SetParam(self.graph, node_id, name, value)
+        except NetcanvasError as err:
+            return self._refuse(str(err))
+        if command.new == command.old and type(command.new) is type(command.old):
+            return None
+        return self._push(command)
+
+    def rename(self, node_id: str, name: str) -> str | None:
+        """Rename a layer. Names must be non-empty and unique (they become attribute names)."""
+        if self._read_only is not None:
+            return self._refuse(self._read_only)
+        name = name.strip()
+        if node_id not in self.graph.nodes:
+            return self._refuse(f"no layer with id {node_id!r}")
+        if not name:
+            return self._refuse("a layer name can't be empty")
+        if name == self.graph.nodes[node_id].name:
+            return None
+        if any(n.name == name for n in self.graph.nodes.values()):
+            return self._refuse(f"another layer is already named {name!r}")
+        return self._push(cmd.Rename(self.graph, node_id, name))
+
+    def set_init(self, node_id: str, scheme: str) -> str | None:
+        if node_id not in self.graph.nodes:
+            return self._refuse(f"no layer with id {node_id!r}")
+        if self.graph.nodes[node_id].init == scheme:
+            return None
+        return self._push(cmd.SetInit(self.graph, node_id, scheme))
+
+    def apply_fix(self, fix: QuickFix) -> str | None:
+        """Insert the fix's layer on its edge: one undo step."""
+        if self._read_only is not None:
+            return self._refuse(self._read_only)
+        if fix.edge not in self.graph.edges or not registry.has(fix.type_id):
+            return self._refuse("that fix no longer applies: the connection has changed")
+        try:
+            command = cmd.apply_fix(self.graph, fix.edge, fix.type_id, fix.params, fix.title)
+        except NetcanvasError as err:
+            return self._refuse(str(err))
+        return self._push(command)
+
+    def auto_layout(self) -> str | None:
+        command = cmd.AutoLayout(self.graph)
+        if not command.moves:
+            return None
+        return self._push(command)
+
+    # -- clipboard ----------------------------------------------------------------------------
+    def copy(self, ids: Iterable[str]) -> dict:
+        """The selected layers and the edges among them, as plain JSON data."""
+        from designer.core import project_io
+
+        ids = [i for i in ids if i in self.graph.nodes]
+        return project_io.graph_to_data(self.graph, node_ids=ids)
+
+    def paste(self, data: dict, offset: Pos = PASTE_OFFSET) -> list[str]:
+        """Add copies of the layers in `data` (from `copy`), shifted by `offset`. New ids."""
+        from designer.core import project_io
+
+        if self._read_only is not None:
+            self._refuse(self._read_only)
+            return []
+        try:
+            source = project_io.graph_from_data(data)
+        except NetcanvasError as err:
+            self._refuse(f"can't paste: {err}")
+            return []
+        return self._insert(source, offset, "Paste")
+
+    def duplicate(self, ids: Iterable[str]) -> list[str]:
+        ids = [i for i in ids if i in self.graph.nodes]
+        if self._read_only is not None:
+            self._refuse(self._read_only)
+            return []
+        picked = {i: self.graph.nodes[i] for i in ids}
+        edges = [e for e in self.graph.edges if e.src in picked and e.dst in picked]
+        return self._insert(Graph(nodes=picked, edges=edges), PASTE_OFFSET, "Duplicate")
+
+    def _insert(self, source: Graph, offset: Pos, verb: str) -> list[str]:
+        nodes = list(source.nodes.values())
+        if not nodes:
+            return []
+        text = f"{verb} {cmd.plural(len(nodes), 'layer')}"
+        command, ids = cmd.insert_graph(self.graph, nodes, list(source.edges), offset, text)
+        if self._push(command):
+            return []
+        self.select(ids)
+        return ids
