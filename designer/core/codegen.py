@@ -46,7 +46,12 @@ def generate(graph: Graph, name: str = "Net", analysis: Analysis | None = None) 
             first + (f" (and {more} more problem{'s' * (more != 1)})" if more else "")
         )
 
-    live = _live_nodes(graph)
+    consumers: dict[str, list[str]] = {k: [] for k in graph.nodes}
+    incoming: dict[str, dict[str, str]] = {k: {} for k in graph.nodes}
+    for e in graph.edges:
+        consumers[e.src].append(e.dst)
+        incoming[e.dst][e.dst_port] = e.src
+    live = _live_nodes(graph, incoming)
     order = [graph.nodes[i] for i in analysis.order if i in live]
     inputs = sorted((n for n in order if n.type_id == "input"), key=lambda n: n.id)
     outputs = sorted((n for n in order if n.type_id == "output"), key=lambda n: n.id)
@@ -60,8 +65,7 @@ def generate(graph: Graph, name: str = "Net", analysis: Analysis | None = None) 
             attr[node.id] = ns.claim(node.name, fallback=node.type_id)
 
     arg_names = ["x"] if len(inputs) == 1 else [ns.claim(n.name, "x") for n in inputs]
-    uses = {n.id: sum(1 for e in graph.edges if e.src == n.id and e.dst in live) for n in order}
-    incoming = {n.id: {e.dst_port: e.src for e in graph.edges if e.dst == n.id} for n in order}
+    uses = {n.id: sum(1 for d in consumers[n.id] if d in live) for n in order}
 
     init_lines: list[str] = []
     fwd_lines: list[str] = []
@@ -84,7 +88,7 @@ def generate(graph: Graph, name: str = "Net", analysis: Analysis | None = None) 
         x_free = "x" not in holder or uses.get(holder["x"], 0) == 0
         target = (
             "x"
-            if x_free and uses[node.id] == 1 and _feeds_non_output(graph, node.id)
+            if x_free and uses[node.id] == 1 and _feeds_non_output(graph, consumers[node.id])
             else attr[node.id]
         )
         if target == "x":
@@ -110,21 +114,20 @@ def generate(graph: Graph, name: str = "Net", analysis: Analysis | None = None) 
     )
 
 
-def _feeds_non_output(graph: Graph, node_id: str) -> bool:
+def _feeds_non_output(graph: Graph, consumers: list[str]) -> bool:
     # The last value before the Output keeps its layer's name, so `return logits` reads well.
-    return any(graph.nodes[e.dst].type_id != "output" for e in graph.edges if e.src == node_id)
+    return any(graph.nodes[d].type_id != "output" for d in consumers)
 
 
-def _live_nodes(graph: Graph) -> set[str]:
+def _live_nodes(graph: Graph, incoming: dict[str, dict[str, str]]) -> set[str]:
     """Nodes that lead to an Output; the rest have no effect and are left out of the code."""
     live = {n for n, node in graph.nodes.items() if node.type_id == "output"}
     frontier = list(live)
     while frontier:
-        cur = frontier.pop()
-        for e in graph.edges:
-            if e.dst == cur and e.src not in live:
-                live.add(e.src)
-                frontier.append(e.src)
+        for src in incoming[frontier.pop()].values():
+            if src not in live:
+                live.add(src)
+                frontier.append(src)
     return live
 
 

@@ -30,6 +30,8 @@ def literal(value: object) -> str:
 
 
 def _flat(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
     if isinstance(node, ast.Constant):
         return literal(node.value)
     if isinstance(node, ast.Call):
@@ -121,5 +123,11 @@ def _layout(lead: str, node: ast.AST, indent: str, trail: str = "") -> list[str]
 
 
 def statement(lead: str, expr: str, indent: str) -> list[str]:
-    """Format `lead + expr` (lead is e.g. "self.fc1 = " or "return ") at `indent`."""
+    """Format `lead + expr` (lead is e.g. "self.fc1 = " or "return ") at `indent`.
+
+    `expr` must already be in canonical form (values rendered by literal()), so a line that
+    fits is used as it is; only long lines are parsed and split.
+    """
+    if len(indent) + len(lead) + len(expr) <= LINE_LENGTH:
+        return [indent + lead + expr]
     return _layout(lead, ast.parse(expr, mode="eval").body, indent)

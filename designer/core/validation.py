@@ -10,14 +10,15 @@ from designer.core.diagnostics import Diagnostic
 from designer.core.graph import Graph
 
 
-def to_networkx(graph: Graph) -> nx.MultiDiGraph:
-    g = nx.MultiDiGraph()
+def to_networkx(graph: Graph) -> nx.DiGraph:
+    # Parallel edges change nothing for cycles or reachability, so a DiGraph (faster) suffices.
+    g = nx.DiGraph()
     g.add_nodes_from(graph.nodes)
     g.add_edges_from((e.src, e.dst) for e in graph.edges)
     return g
 
 
-def structural_checks(graph: Graph, g: nx.MultiDiGraph) -> tuple[list[Diagnostic], set[str]]:
+def structural_checks(graph: Graph, g: nx.DiGraph) -> tuple[list[Diagnostic], set[str]]:
     """Diagnostics for the wiring, and the ids of nodes on cycles (shape inference skips them)."""
     diags: list[Diagnostic] = []
     inputs = [n for n in graph.nodes.values() if n.type_id == "input"]
@@ -46,29 +47,21 @@ def structural_checks(graph: Graph, g: nx.MultiDiGraph) -> tuple[list[Diagnostic
                 )
 
     by_port: dict[tuple[str, str], int] = defaultdict(int)
+    ports_used: dict[str, list[str]] = defaultdict(list)
     for e in graph.edges:
         by_port[(e.dst, e.dst_port)] += 1
+        if by_port[(e.dst, e.dst_port)] == 1:
+            ports_used[e.dst].append(e.dst_port)
     for node in graph.nodes.values():
         ports = node.input_ports()
-        for (dst, port), count in by_port.items():
-            if dst != node.id:
-                continue
+        for port in ports_used.get(node.id, ()):
+            count = by_port[(node.id, port)]
             if port not in ports:
-                diags.append(
-                    Diagnostic(
-                        node.id,
-                        "error",
-                        f"'{node.name}' has no input {port!r}, but an edge goes into it.",
-                    )
-                )
+                msg = f"'{node.name}' has no input {port!r}, but an edge goes into it."
+                diags.append(Diagnostic(node.id, "error", msg))
             elif count > 1:
-                diags.append(
-                    Diagnostic(
-                        node.id,
-                        "error",
-                        f"Input {port!r} of '{node.name}' has {count} connections; it takes one.",
-                    )
-                )
+                msg = f"Input {port!r} of '{node.name}' has {count} connections; it takes one."
+                diags.append(Diagnostic(node.id, "error", msg))
         missing = [p for p in ports if (node.id, p) not in by_port]
         if missing and len(ports) == 1:
             msg = f"'{node.name}' is not fed: connect a layer to its input."
