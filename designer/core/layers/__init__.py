@@ -2,11 +2,27 @@
 
 from designer.core.layers import (  # noqa: F401  (imported to register their specs)
     activations,
+    attention,
+    conv,
     core,
     io,
     merges,
+    norm,
+    pooling,
+    recurrent,
+    resampling,
 )
 from designer.core.layers.registry import all_specs, get, has, resolve
 from designer.core.layers.spec import LayerSpec, ModuleCode, ParamSpec, Shape, format_shape
 
-__all__ = ["LayerSpec", "ModuleCode", "ParamSpec", "Shape", "all_specs", "format_shape", "get", "has", "resolve"]
+__all__ = [
+    "LayerSpec",
+    "ModuleCode",
+    "ParamSpec",
+    "Shape",
+    "all_specs",
+    "format_shape",
+    "get",
+    "has",
+    "resolve",
+]

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from designer.core.layers.common import call, expect_rank, flatten_fix, numel, one_input, p_int
+from dataclasses import replace
+
+from designer.core.errors import ShapeError
+from designer.core.layers.common import (
+    call,
+    expect_rank,
+    flatten_fix,
+    non_default,
+    numel,
+    one_input,
+    p_int,
+)
 from designer.core.layers.registry import register
-from designer.core.layers.spec import LayerSpec, ModuleCode, ParamSpec, call_module
+from designer.core.layers.spec import LayerSpec, ModuleCode, ParamSpec, call_module, format_shape
 
 
 def _linear_infer(params, in_shapes):
@@ -57,5 +68,137 @@ FLATTEN = register(
         params=(),
         infer=_flatten_infer,
         emit=lambda params, in_shapes: ModuleCode("nn.Flatten()", call_module),
+    )
+)
+
+
+def _reshape_target(params, x):
+    """The target with its -1 resolved, or a ShapeError naming both element counts."""
+    target = tuple(params["target"])
+    total, known = numel(x), numel(tuple(d for d in target if d != -1))
+    shown = "×".join(["N", *("?" if d == -1 else str(d) for d in target)])
+    if -1 in target:
+        if total % known:
+            raise ShapeError(
+                f"can't reshape {format_shape(x)} ({total} values) to {shown}: "
+                f"{total} is not a multiple of {known}"
+            )
+        target = tuple(total // known if d == -1 else d for d in target)
+    if numel(target) != total:
+        raise ShapeError(
+            f"can't reshape {format_shape(x)} ({total} values) to {shown} "
+            f"({numel(target)} values): the counts must match"
+        )
+    return target
+
+
+def _reshape_emit(params, in_shapes):
+    dims = ", ".join(map(str, _reshape_target(params, in_shapes[0])))
+    return ModuleCode(None, lambda m, xs: f"{xs[0]}.reshape(-1, {dims})")
+
+
+RESHAPE = register(
+    LayerSpec(
+        type_id="reshape",
+        title="Reshape",
+        category="Core",
+        doc="Rearranges each sample's values into a new shape, e.g. N×64 -> N×1×8×8.",
+        params=(
+            ParamSpec(
+                "target",
+                tuple,
+                (-1,),
+                "Shape without the batch; one -1 is worked out from the others",
+                minimum=1,
+                max_length=4,
+                allow_minus_one=True,
+            ),
+        ),
+        infer=lambda params, in_shapes: _reshape_target(params, one_input(in_shapes)),
+        emit=_reshape_emit,
+        key_params=("target",),
+    )
+)
+
+
+def _dropout_emit(cls: str):
+    def emit(params, in_shapes):
+        return ModuleCode(call(f"nn.{cls}", **non_default(params, {"p": 0.5})), call_module)
+
+    return emit
+
+
+def _dropout2d_infer(params, in_shapes):
+    x = one_input(in_shapes)
+    expect_rank(x, (3,), advice="It zeroes whole channels; use Dropout for other data")
+    return x
+
+
+_P = ParamSpec(
+    "p", float, 0.5, "Probability of zeroing a value while training", minimum=0.0, maximum=1.0
+)
+
+DROPOUT = register(
+    LayerSpec(
+        type_id="dropout",
+        title="Dropout",
+        category="Core",
+        doc="Zeroes random values while training (scaling the rest), to curb overfitting.",
+        params=(_P,),
+        infer=lambda params, in_shapes: one_input(in_shapes),
+        emit=_dropout_emit("Dropout"),
+        key_params=("p",),
+    )
+)
+
+DROPOUT2D = register(
+    LayerSpec(
+        type_id="dropout2d",
+        title="Dropout2d",
+        category="Core",
+        doc="Zeroes whole random channels of an image while training.",
+        params=(replace(_P, doc="Probability of zeroing a channel while training"),),
+        infer=_dropout2d_infer,
+        emit=_dropout_emit("Dropout2d"),
+        key_params=("p",),
+    )
+)
+
+
+# NOTE: shapes.py refuses float input to an Embedding before infer() is called, so only the
+# shape is checked here.
+def _embedding_infer(params, in_shapes):
+    return (*one_input(in_shapes), p_int(params, "embedding_dim"))
+
+
+def _embedding_emit(params, in_shapes):
+    return ModuleCode(
+        call("nn.Embedding", params["num_embeddings"], params["embedding_dim"]), call_module
+    )
+
+
+EMBEDDING = register(
+    LayerSpec(
+        type_id="embedding",
+        title="Embedding",
+        category="Core",
+        doc="Looks up a learned vector for each integer token id: N×T -> N×T×D.",
+        params=(
+            ParamSpec(
+                "num_embeddings",
+                int,
+                1000,
+                "Vocabulary size: ids run from 0 to this - 1",
+                minimum=1,
+            ),
+            ParamSpec("embedding_dim", int, 32, "Length of each token's vector", minimum=1),
+        ),
+        infer=_embedding_infer,
+        emit=_embedding_emit,
+        cost=lambda params, in_shapes, out: (
+            p_int(params, "num_embeddings") * p_int(params, "embedding_dim"),
+            0,
+        ),
+        key_params=("num_embeddings", "embedding_dim"),
     )
 )
