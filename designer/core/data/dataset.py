@@ -19,7 +19,7 @@ class DataError(NetcanvasError):
 @dataclass
 class Dataset:
     """Split arrays. `x_*` are float32 (int64 for token ids); `y_*` int64 class indices for
-    classification, float32 targets (N×k) for regression and sequence tasks.
+    classification and for sequence tasks with class_names (waves), else float32 targets (N×k).
     `input_shape` excludes the batch dimension and matches an Input node's shape."""
 
     name: str
@@ -34,6 +34,8 @@ class Dataset:
     x_val: np.ndarray | None = None
     y_val: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
+    # (mean, std) each shaped like input_shape, from the training rows; x = (raw - mean) / std.
+    scaling: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def num_classes(self) -> int:
@@ -42,6 +44,6 @@ class Dataset:
     @property
     def output_size(self) -> int:
         """Width of the model's last layer: classes, or regression targets."""
-        if self.task == "classification":
+        if self.task == "classification" or self.class_names:  # waves: a sequence of classes
             return self.num_classes
         return int(self.y_train.shape[1]) if self.y_train.ndim > 1 else 1

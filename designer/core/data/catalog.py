@@ -1,0 +1,139 @@
+"""What the UI lists: the built-in datasets with their titles and docs, and each source's options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from designer.core.data.pipeline import BUILTIN_DEFAULTS, SOURCE_DEFAULTS
+
+
+@dataclass(frozen=True)
+class BuiltinInfo:
+    """A built-in dataset: `defaults` are its options (`n`, `noise`, ...), all overridable."""
+
+    name: str
+    title: str
+    task: str
+    doc: str
+    input_shape: tuple[int, ...]
+    defaults: dict = field(default_factory=dict)
+
+
+_PLANE = "2-D points, TensorFlow Playground style"
+_TABLE = [
+    (
+        "iris",
+        "Iris flowers",
+        "classification",
+        (4,),
+        "150 flowers, 4 measurements, 3 species: the classic first classifier.",
+    ),
+    (
+        "wine",
+        "Wine cultivars",
+        "classification",
+        (13,),
+        "178 wines, 13 chemical measurements, 3 cultivars.",
+    ),
+    (
+        "breast_cancer",
+        "Breast cancer",
+        "classification",
+        (30,),
+        "569 tumours, 30 cell-nucleus features, malignant or benign.",
+    ),
+    (
+        "digits",
+        "Handwritten digits (8×8)",
+        "classification",
+        (64,),
+        "1,797 tiny 8×8 digit images as 64 pixel features in [0, 1]; reshape to 1×8×8 for a CNN.",
+    ),
+    (
+        "moons",
+        "Two moons",
+        "classification",
+        (2,),
+        f"{_PLANE}: two interleaving half circles; needs a curved boundary.",
+    ),
+    (
+        "circles",
+        "Circles",
+        "classification",
+        (2,),
+        f"{_PLANE}: a disc inside a ring; no straight line separates them.",
+    ),
+    (
+        "spirals",
+        "Two spirals",
+        "classification",
+        (2,),
+        f"{_PLANE}: two interleaved spiral arms; hard for small networks.",
+    ),
+    (
+        "xor",
+        "XOR",
+        "classification",
+        (2,),
+        f"{_PLANE}: same-sign quadrants against opposite-sign ones.",
+    ),
+    (
+        "blobs",
+        "Blobs",
+        "classification",
+        (2,),
+        f"{_PLANE}: Gaussian clusters (option centers); noise is their spread.",
+    ),
+    (
+        "coffee",
+        "Coffee by time of day",
+        "regression",
+        (1,),
+        "Cups of coffee needed by hour of day: a morning and an after-lunch peak, plus noise.",
+    ),
+    (
+        "waves",
+        "Waves",
+        "sequence",
+        (32, 1),
+        "Noisy sine sequences of 32 steps in 3 frequency classes: a first LSTM task.",
+    ),
+]
+
+BUILTINS: dict[str, BuiltinInfo] = {
+    name: BuiltinInfo(name, title, task, doc, shape, dict(BUILTIN_DEFAULTS[name]))
+    for name, title, task, shape, doc in _TABLE
+}
+assert set(BUILTINS) == set(BUILTIN_DEFAULTS)
+
+OPTION_DOCS: dict[str, str] = {
+    "n": "Number of samples",
+    "noise": "Noise level (standard deviation)",
+    "seed": "Seed of the generated points",
+    "centers": "Number of clusters",
+    "task": "auto, classification or regression",
+    "delimiter": "Column separator; auto detects , ; tab or |",
+    "missing": "error: refuse empty cells; drop: skip rows that have one",
+    "max_categories": "Most different values a text column may have (one-hot encoded)",
+    "ignore": "Columns to leave out (a list, or names separated by commas)",
+    "standardize": "auto (2-D X only), true or false: scale features by training statistics",
+    "image_size": "Images are resized to image_size × image_size",
+    "color": "grayscale (1 channel) or rgb (3 channels)",
+    "labels": "IDX labels file (when path is the images file)",
+    "test_images": "Optional IDX test images file",
+    "test_labels": "Optional IDX test labels file",
+}
+
+
+def builtin_names() -> tuple[str, ...]:
+    """Names of the built-in datasets, in the order the UI lists them."""
+    return tuple(BUILTINS)
+
+
+def source_options(source: str, name: str = "") -> dict:
+    """Default options of a source (for "builtin", of the built-in dataset `name`)."""
+    if source == "builtin":
+        return dict(BUILTIN_DEFAULTS.get(name, {}))
+    return {
+        k: list(v) if isinstance(v, list) else v for k, v in SOURCE_DEFAULTS.get(source, {}).items()
+    }

@@ -1,0 +1,67 @@
+"""`load_dataset`: a DataConfig in, a split Dataset out, through the same pipeline train.py embeds."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from designer.core.data import pipeline
+from designer.core.data.dataset import DataError, Dataset
+
+if TYPE_CHECKING:  # config imports the layer specs; only the type is needed here
+    from designer.core.training.config import DataConfig
+
+
+def load_dataset(cfg: DataConfig, base_dir: Path | None = None) -> Dataset:
+    """Load and split the data `cfg` names. Relative paths are resolved against `base_dir` (the
+    project's folder). Every problem is a DataError naming the file, and the row and column."""
+    try:
+        arrays = pipeline.load_arrays(
+            cfg.source,
+            cfg.name,
+            cfg.path,
+            cfg.target,
+            cfg.options,
+            cfg.test_fraction,
+            cfg.val_fraction,
+            cfg.split_seed,
+            base_dir,
+        )
+    except (ValueError, OSError) as err:
+        raise DataError(str(err)) from err
+    except MemoryError as err:
+        raise DataError(f"{cfg.path or cfg.name}: too large to load into memory") from err
+    return to_dataset(arrays)
+
+
+def to_dataset(arrays: dict) -> Dataset:
+    """The Dataset for a `pipeline.load_arrays` result."""
+    scaling = None if arrays["mean"] is None else (arrays["mean"], arrays["std"])
+    return Dataset(
+        name=arrays["name"],
+        task=arrays["task"],
+        x_train=arrays["x_train"],
+        y_train=arrays["y_train"],
+        x_test=arrays["x_test"],
+        y_test=arrays["y_test"],
+        input_shape=arrays["input_shape"],
+        class_names=tuple(arrays["class_names"]),
+        feature_names=tuple(arrays["feature_names"]),
+        x_val=arrays["x_val"],
+        y_val=arrays["y_val"],
+        notes=list(arrays["notes"]),
+        scaling=scaling,
+    )
+
+
+def pipeline_source() -> str:
+    """The text of the data pipeline module, for an exported train.py to embed verbatim.
+
+    It defines `load_arrays(source, name, path, target, options, test_fraction, val_fraction,
+    split_seed, base_dir)`, which returns the same arrays the app trains on.
+    """
+    try:
+        return Path(pipeline.__file__).read_text(encoding="utf-8")
+    except OSError:  # e.g. a frozen build that ships only bytecode
+        return inspect.getsource(pipeline)
