@@ -1,0 +1,439 @@
+"""Project files (`.netcanvas`, JSON): load in stages, save atomically.
+
+Loading runs parse -> migrate -> validate -> build. Every problem in a file, whatever it is,
+becomes one ProjectError that names the file and the field:
+`model.netcanvas: nodes[3].params.kernel_size: expected an integer ≥ 1, got -2`.
+The format is documented in docs/project-format.md; older formats are migrated by
+designer.core.migrations.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import NoReturn
+
+from designer import __version__
+from designer.core.errors import NetcanvasError, ParamError, ProjectError
+from designer.core.graph import Edge, Graph
+from designer.core.layers import registry
+from designer.core.migrations import CURRENT, migrate
+from designer.core.project import Project
+from designer.core.training.config import INITS, TrainingConfig
+
+FORMAT_VERSION = CURRENT
+MAX_BYTES = 50 * 1024 * 1024
+# NOTE: far beyond any hand-built network, and low enough that a hostile file can't make the
+# graph mutators (linear scans per edge) run for minutes.
+MAX_NODES = 2_000
+MAX_EDGES = 4_000
+MAX_ID = 64
+MAX_NAME = 200
+
+_TOP_KEYS = ("format_version", "app_version", "name", "nodes", "edges", "training")
+_NODE_KEYS = ("id", "type", "name", "params", "pos", "init")
+_EDGE_KEYS = ("src", "src_port", "dst", "dst_port")
+
+
+# -- public API ------------------------------------------------------------------------------
+def load_project(path: str | os.PathLike) -> Project:
+    """Read a project file. Any problem raises one ProjectError naming the file and field."""
+    path = Path(path)
+    project = project_from_dict(parse(_read(path), str(path)), str(path))
+    project.path = path
+    return project
+
+
+def save_project(project: Project, path: str | os.PathLike | None = None) -> Path:
+    """Write `project` to `path` (default: project.path) atomically; sets project.path."""
+    target = Path(path) if path is not None else project.path
+    if target is None:
+        raise ProjectError(project.name, "has no file name yet; choose where to save it")
+    text = _pretty(project_to_dict(project))
+    try:
+        atomic_write(target, (text + "\n").encode("utf-8"))
+    except OSError as e:
+        raise ProjectError(target, f"could not be saved: {e.strerror or e}") from None
+    project.path = target
+    return target
+
+
+def project_to_dict(project: Project) -> dict:
+    """The file content of `project` (current format), as plain JSON data."""
+    data = {"format_version": FORMAT_VERSION, "app_version": __version__, "name": project.name}
+    data.update(graph_to_data(project.graph))
+    data["training"] = project.training.to_dict()
+    return data
+
+
+def project_from_dict(data: object, source: str = "<project>") -> Project:
+    """Migrate, validate and build a Project from parsed file data (ProjectError if bad)."""
+    try:
+        data = _migrated(data, source)
+        _object(data, "", source, _TOP_KEYS, required=("format_version", "nodes", "edges"))
+        if "app_version" in data:
+            _string(data["app_version"], "app_version", source, MAX_NAME, empty=True)
+        name = _string(data.get("name", Path(source).stem), "name", source, MAX_NAME, empty=True)
+        graph = _graph(data, source)
+        training = _training(data.get("training", {}), source)
+    except RecursionError:
+        _fail(source, "", "is nested too deeply to be a project file")
+    return Project(graph=graph, name=name, training=training)
+
+
+def graph_to_data(graph: Graph, node_ids: object = None) -> dict:
+    """Nodes (all, or those in `node_ids`) and the edges among them, as file data.
+
+    The result is what the clipboard carries between projects; `graph_from_data` reads it.
+    """
+    keep = set(graph.nodes) if node_ids is None else set(node_ids)
+    nodes = [
+        {
+            "id": n.id,
+            "type": n.type_id,
+            "name": n.name,
+            "params": {k: list(v) if isinstance(v, tuple) else v for k, v in n.params.items()},
+            "pos": [n.pos[0], n.pos[1]],
+            "init": n.init,
+        }
+        for n in graph.nodes.values()
+        if n.id in keep
+    ]
+    edges = [
+        {"src": e.src, "src_port": e.src_port, "dst": e.dst, "dst_port": e.dst_port}
+        for e in graph.edges
+        if e.src in keep and e.dst in keep
+    ]
+    return {"format_version": FORMAT_VERSION, "nodes": nodes, "edges": edges}
+
+
+def graph_from_data(data: object, source: str = "clipboard") -> Graph:
+    """A Graph from `graph_to_data` output (a dict, or its JSON text). ProjectError if bad."""
+    if isinstance(data, str | bytes):
+        data = parse(data.encode() if isinstance(data, str) else data, source)
+    try:
+        data = _migrated(data, source, default_version=FORMAT_VERSION)
+        _object(data, "", source, ("format_version", "nodes", "edges"), required=("nodes", "edges"))
+        return _graph(data, source)
+    except RecursionError:
+        _fail(source, "", "is nested too deeply to be a project file")
+
+
+def parse(raw: bytes, source: str) -> object:
+    """Stage 1: bytes -> JSON data. Refuses oversized, non-UTF-8, invalid or absurdly deep text."""
+    if len(raw) > MAX_BYTES:
+        _too_large(source)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        _fail(
+            source, "", f"is not a Netcanvas project (not UTF-8 text: bad byte at offset {e.start})"
+        )
+    try:
+        return json.loads(text, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError as e:
+        _fail(source, "", f"is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})")
+    except RecursionError:
+        _fail(source, "", "is nested too deeply to be a project file")
+    except ValueError as e:  # from the hooks, or an integer with thousands of digits
+        _fail(source, "", f"is not valid JSON ({_clip(str(e), 120)})")
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` so that a crash leaves either the old or the new file.
+
+    Temp file in the same folder, flush + fsync, os.replace, then fsync the folder so the
+    rename itself survives a power cut.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_UMASK)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+# -- stages ----------------------------------------------------------------------------------
+def _read(path: Path) -> bytes:
+    try:
+        if path.is_dir():
+            _fail(path, "", "is a folder, not a project file")
+        if path.stat().st_size > MAX_BYTES:
+            _too_large(path)
+        with path.open("rb") as f:
+            return f.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        _fail(path, "", "no such file")
+    except OSError as e:
+        _fail(path, "", f"could not be read: {e.strerror or e}")
+
+
+def _migrated(data: object, source: str, default_version: int | None = None) -> dict:
+    if not isinstance(data, dict):
+        _fail(source, "", f"is not a Netcanvas project (expected a JSON object, got {_show(data)})")
+    version = data.get("format_version", default_version)
+    if version is None:
+        _fail(source, "format_version", "is missing (is this a Netcanvas project?)")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        _fail(source, "format_version", f"expected an integer ≥ 1, got {_show(version)}")
+    if version > FORMAT_VERSION:
+        _fail(
+            source,
+            "",
+            f"was saved by a newer Netcanvas (format {version}); this version reads up to "
+            f"format {FORMAT_VERSION}. Please update.",
+        )
+    return migrate(data, version, source)
+
+
+def _graph(data: dict, source: str) -> Graph:
+    """Validate nodes and edges, then build the Graph through its mutators."""
+    nodes = _list(data["nodes"], "nodes", source, MAX_NODES, "layers")
+    edges = _list(data["edges"], "edges", source, MAX_EDGES, "connections")
+    checked: dict[str, dict] = {}
+    where: dict[str, int] = {}
+    for i, raw in enumerate(nodes):
+        node = _node(raw, f"nodes[{i}]", source)
+        if node["node_id"] in where:
+            other = where[node["node_id"]]
+            _fail(
+                source, f"nodes[{i}].id", f"{node['node_id']!r} is already used by nodes[{other}]"
+            )
+        where[node["node_id"]] = i
+        checked[node["node_id"]] = node
+    links = [_edge(raw, f"edges[{j}]", source, checked) for j, raw in enumerate(edges)]
+    seen: dict[Edge, int] = {}
+    for j, edge in enumerate(links):
+        if edge in seen:
+            _fail(source, f"edges[{j}]", f"repeats edges[{seen[edge]}]")
+        seen[edge] = j
+    graph = Graph()
+    try:
+        for node in checked.values():
+            graph.add_node(**node)
+        for edge in links:
+            graph.connect(edge)
+    except NetcanvasError as e:  # NOTE: unreachable if the checks above match the mutators'
+        _fail(source, "", str(e))
+    return graph
+
+
+def _node(raw: object, field: str, source: str) -> dict:
+    node = _object(raw, field, source, _NODE_KEYS, required=("id", "type", "name", "params", "pos"))
+    node_id = _string(node["id"], f"{field}.id", source, MAX_ID)
+    type_id = _string(node["type"], f"{field}.type", source, MAX_NAME)
+    if not registry.has(type_id):
+        _fail(source, f"{field}.type", f"unknown layer type {type_id!r}")
+    spec = registry.get(type_id)
+    name = _string(node["name"], f"{field}.name", source, MAX_NAME, empty=True)
+    params = _object(node["params"], f"{field}.params", source, None)
+    for key, value in params.items():
+        try:
+            spec.check_params({key: value})
+        except ParamError as e:
+            _fail(source, f"{field}.params.{_key(key)}", e.reason)
+        except OverflowError:
+            _fail(source, f"{field}.params.{_key(key)}", "the number is too large")
+    pos = node["pos"]
+    coords = [_finite(v) for v in pos] if isinstance(pos, list) and len(pos) == 2 else [None]
+    if None in coords:
+        _fail(source, f"{field}.pos", f"expected [x, y] with two finite numbers, got {_show(pos)}")
+    init = node.get("init", "default")
+    if init not in INITS or not isinstance(init, str):
+        _fail(
+            source,
+            f"{field}.init",
+            f"expected one of {', '.join(map(repr, INITS))}, got {_show(init)}",
+        )
+    return {
+        "type_id": spec.type_id,
+        "name": name,
+        "params": spec.check_params(params),
+        "pos": (coords[0], coords[1]),
+        "node_id": node_id,
+        "init": init,
+    }
+
+
+def _edge(raw: object, field: str, source: str, nodes: dict[str, dict]) -> Edge:
+    edge = _object(raw, field, source, _EDGE_KEYS, required=_EDGE_KEYS)
+    ends = {}
+    for end in ("src", "dst"):
+        node_id = _string(edge[end], f"{field}.{end}", source, MAX_NAME)
+        if node_id not in nodes:
+            _fail(source, f"{field}.{end}", f"no node with id {node_id!r}")
+        node = nodes[node_id]
+        spec = registry.get(node["type_id"])
+        port = _string(edge[f"{end}_port"], f"{field}.{end}_port", source, MAX_NAME)
+        ports = spec.outputs if end == "src" else spec.input_ports(node["params"])
+        if port not in ports:
+            kind = "output" if end == "src" else "input"
+            have = ", ".join(map(repr, ports)) or "none"
+            _fail(
+                source,
+                f"{field}.{end}_port",
+                f"{spec.title} has no {kind} {port!r} (it has {have})",
+            )
+        ends[end], ends[f"{end}_port"] = node_id, port
+    if ends["src"] == ends["dst"]:
+        _fail(source, field, "connects a layer to itself")
+    return Edge(**ends)
+
+
+def _training(raw: object, source: str) -> TrainingConfig:
+    # Each key is checked on its own first, so the error names the exact field.
+    if not isinstance(raw, dict):
+        _fail(source, "training", f"expected an object, got {_show(raw)}")
+    data = raw.get("data", {})
+    if not isinstance(data, dict):
+        _fail(source, "training.data", f"expected an object, got {_show(data)}")
+    items = [(f"training.{_key(k)}", {k: v}) for k, v in raw.items() if k != "data"]
+    items += [(f"training.data.{_key(k)}", {"data": {k: v}}) for k, v in data.items()]
+    for field, part in items:
+        try:
+            TrainingConfig.from_dict(part)
+        except ParamError as e:
+            _fail(source, field, e.reason)
+        except OverflowError:
+            _fail(source, field, "the number is too large")
+    return TrainingConfig.from_dict(raw)
+
+
+def _pretty(value: object, indent: str = "") -> str:
+    """JSON that reads well and diffs well: anything that fits on one line stays on one line."""
+    flat = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    if len(indent) + len(flat) <= 100 or not isinstance(value, dict | list) or not value:
+        return flat
+    inner = indent + "  "
+    if isinstance(value, dict):
+        items = [
+            f"{inner}{json.dumps(k, ensure_ascii=False)}: {_pretty(v, inner)}"
+            for k, v in value.items()
+        ]
+        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
+    items = [inner + _pretty(v, inner) for v in value]
+    return "[\n" + ",\n".join(items) + "\n" + indent + "]"
+
+
+# -- small checks ----------------------------------------------------------------------------
+def _object(value: object, field: str, source: str, keys, required=()) -> dict:
+    if not isinstance(value, dict):
+        _fail(source, field, f"expected an object, got {_show(value)}")
+    for key in required:
+        if key not in value:
+            _fail(source, _join(field, key), "is missing")
+    if keys is not None:
+        unknown = [k for k in value if k not in keys]
+        if unknown:
+            _fail(source, _join(field, _key(unknown[0])), "is not a known field")
+    return value
+
+
+def _list(value: object, field: str, source: str, limit: int, what: str) -> list:
+    if not isinstance(value, list):
+        _fail(source, field, f"expected a list, got {_show(value)}")
+    if len(value) > limit:
+        _fail(source, field, f"has {len(value):,} {what}; a project holds at most {limit:,}")
+    return value
+
+
+def _string(value: object, field: str, source: str, limit: int, empty: bool = False) -> str:
+    if not isinstance(value, str):
+        _fail(source, field, f"expected a string, got {_show(value)}")
+    if not value and not empty:
+        _fail(source, field, "must not be empty")
+    if len(value) > limit:
+        _fail(source, field, f"is {len(value):,} characters long; at most {limit} are allowed")
+    return value
+
+
+def _finite(value: object) -> float | None:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        x = float(value)
+    except OverflowError:
+        return None
+    return x if math.isfinite(x) else None
+
+
+def _show(value: object) -> str:
+    """A short description of a bad value for a message (never a huge repr)."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list" if value else "an empty list"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return _clip(repr(value), 40)
+
+
+def _key(key: object) -> str:
+    if isinstance(key, str) and key.isidentifier() and len(key) <= 40:
+        return key
+    return _clip(repr(key), 40)
+
+
+def _join(field: str, key: str) -> str:
+    return f"{field}.{key}" if field else key
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _fail(source: object, field: str, message: str) -> NoReturn:
+    raise ProjectError(source, message, field or None)
+
+
+def _too_large(source: object) -> NoReturn:
+    _fail(source, "", f"is larger than {MAX_BYTES // 2**20} MB, too large for a project file")
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        dup = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise ValueError(f"the key {_key(dup)} appears twice in one object")
+    return out
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # NOTE: Windows can't open folders; os.replace is durable enough there
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
