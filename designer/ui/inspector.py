@@ -1,0 +1,308 @@
+"""Inspector: a form generated from the selected layer's ParamSpecs.
+
+Every edit goes through `document.set_param`; a refused value shows its reason next to the
+field and the field goes back to the value the graph still holds.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable
+
+from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtGui import QValidator
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from designer.core.layers.spec import ParamSpec, format_shape
+from designer.core.training.config import INITS
+
+INT_MIN, INT_MAX = -(2**31) + 1, 2**31 - 1
+ERROR_STYLE = "color: #d9534f;"
+
+
+class FloatSpinBox(QDoubleSpinBox):
+    """A spin box that shows 0.5 and 1e-05 (not 0.500000) and accepts scientific notation."""
+
+    def __init__(self, spec: ParamSpec) -> None:
+        super().__init__()
+        self.setDecimals(12)
+        lo = spec.minimum if spec.minimum is not None else -1e12
+        hi = spec.maximum if spec.maximum is not None else 1e12
+        self.setRange(lo, hi)
+        default = abs(float(spec.default)) if spec.default else 1.0
+        step = 10 ** math.floor(math.log10(default)) if default else 0.1
+        self.setSingleStep(min(step, 0.1) if hi <= 1 else step)
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt override)
+        return f"{value:.6g}"
+
+    def valueFromText(self, text: str) -> float:  # noqa: N802 (Qt override)
+        try:
+            return float(text)
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int):
+        try:
+            float(text)
+        except ValueError:
+            return QValidator.State.Intermediate, text, pos
+        return QValidator.State.Acceptable, text, pos
+
+
+def format_value(value: object) -> str:
+    """How a value reads in a line edit: (1, 28, 28) -> "1, 28, 28"."""
+    if isinstance(value, tuple | list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value)
+    return str(value)
+
+
+def parse_text(spec: ParamSpec, text: str) -> object:
+    """Text from a line edit -> the value to offer `set_param`.
+
+    Text that does not parse is passed on as the string itself, so the ParamSpec refuses it
+    with its usual message ("shape: expected a list of integers ≥ 1, got '1, a'").
+    """
+    text = text.strip()
+    if spec.kind is tuple:
+        parts = [p for p in re.split(r"[\s,×x]+", text.strip("()[] ")) if p]
+        try:
+            return tuple(int(p) for p in parts)
+        except ValueError:
+            return text
+    if spec.kind is int:
+        if text in spec.keywords:
+            return text
+        try:
+            return int(text)
+        except ValueError:
+            return text
+    if spec.kind is float:
+        try:
+            return float(text)
+        except ValueError:
+            return text
+    if spec.kind is dict:
+        try:
+            return json.loads(text or "{}")
+        except ValueError:
+            return text
+    return text
+
+
+class Field:
+    """One parameter's editor: the widget, how to show a value, and its commit hook."""
+
+    def __init__(self, spec: ParamSpec, commit: Callable[[str, object], None]) -> None:
+        self.spec = spec
+        self.error = QLabel()
+        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.setWordWrap(True)
+        self.error.hide()
+        self.widget = self._make(commit)
+        self.widget.setToolTip(f"{spec.doc}\nExpects {spec.describe()}.")
+        self.widget.setObjectName(f"param_{spec.name}")
+
+    def _make(self, commit: Callable[[str, object], None]) -> QWidget:
+        spec, name = self.spec, self.spec.name
+        if spec.choices is not None:
+            w = QComboBox()
+            for c in spec.choices:
+                w.addItem(str(c), c)
+            w.currentIndexChanged.connect(lambda i: commit(name, w.itemData(i)))
+            return w
+        if spec.kind is bool:
+            w = QCheckBox()
+            w.toggled.connect(lambda on: commit(name, bool(on)))
+            return w
+        if spec.kind is int and not spec.keywords:
+            w = QSpinBox()
+            lo = int(spec.minimum) if spec.minimum is not None else INT_MIN
+            hi = int(spec.maximum) if spec.maximum is not None else INT_MAX
+            w.setRange(max(lo, INT_MIN), min(hi, INT_MAX))
+            w.setKeyboardTracking(False)
+            w.valueChanged.connect(lambda v: commit(name, int(v)))
+            return w
+        if spec.kind is float:
+            w = FloatSpinBox(spec)
+            w.setKeyboardTracking(False)
+            w.valueChanged.connect(lambda v: commit(name, float(v)))
+            return w
+        w = QLineEdit()
+        if spec.keywords:
+            w.setPlaceholderText(" or ".join(["an integer", *spec.keywords]))
+        w.editingFinished.connect(lambda: commit(name, parse_text(spec, w.text())))
+        return w
+
+    def show_value(self, value: object) -> None:
+        """Display `value` without committing it."""
+        w = self.widget
+        blocker = QSignalBlocker(w)
+        if isinstance(w, QComboBox):
+            w.setCurrentIndex(max(0, w.findData(value)))
+        elif isinstance(w, QCheckBox):
+            w.setChecked(bool(value))
+        elif isinstance(w, QSpinBox | QDoubleSpinBox):
+            w.setValue(value)  # type: ignore[arg-type]
+        elif isinstance(w, QLineEdit) and w.text() != format_value(value):
+            w.setText(format_value(value))
+        del blocker
+
+    def show_error(self, message: str | None) -> None:
+        self.error.setText(message or "")
+        self.error.setVisible(bool(message))
+
+
+class Inspector(QScrollArea):
+    """Edits the one selected node: name, parameters, init override; shows shape and cost."""
+
+    def __init__(self, document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.node_id: str | None = None
+        self.fields: dict[str, Field] = {}
+        self._form_key: tuple | None = None
+        self.name_edit: QLineEdit | None = None  # built per node in _build
+        self.name_error: QLabel | None = None
+        self.init_combo: QComboBox | None = None
+        self.setWidgetResizable(True)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self._body = QWidget()
+        self._layout = QVBoxLayout(self._body)
+        self.setWidget(self._body)
+        self.title = QLabel()
+        self.title.setStyleSheet("font-weight: bold; font-size: 14px;")
+        self.doc = QLabel()
+        self.doc.setWordWrap(True)
+        self.info = QLabel()
+        self.info.setWordWrap(True)
+        self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.problems = QLabel(styleSheet=ERROR_STYLE, wordWrap=True)
+        self.placeholder = QLabel("Select a layer to edit its parameters.")
+        self.placeholder.setWordWrap(True)
+        self._form_host = QWidget()
+        self._form = QFormLayout(self._form_host)
+        self._form.setContentsMargins(0, 0, 0, 0)
+        for w in (self.placeholder, self.title, self.doc, self._form_host, self.info):
+            self._layout.addWidget(w)
+        self._layout.addWidget(self.problems)
+        self._layout.addStretch(1)
+        document.selection_changed.connect(self._selection_changed)
+        document.analysis_changed.connect(lambda _a: self.refresh())
+        self.show_node(None)
+
+    # -- which node ------------------------------------------------------------------------
+    def _selection_changed(self, ids: list) -> None:
+        ids = list(ids)
+        self.show_node(ids[0] if len(ids) == 1 else None, count=len(ids))
+
+    def show_node(self, node_id: str | None, count: int = 0) -> None:
+        self.node_id = node_id if node_id in self.document.graph.nodes else None
+        has = self.node_id is not None
+        for w in (self.title, self.doc, self._form_host, self.info, self.problems):
+            w.setVisible(has)
+        self.placeholder.setVisible(not has)
+        if count > 1:
+            self.placeholder.setText(f"{count} layers selected.")
+        else:
+            self.placeholder.setText("Select a layer to edit its parameters.")
+        self.refresh()
+
+    # -- building and syncing the form -----------------------------------------------------
+    def refresh(self) -> None:
+        """Show the node as the graph has it now (after an edit, an undo or a redo)."""
+        if self.node_id is not None and self.node_id not in self.document.graph.nodes:
+            self.show_node(None)
+            return
+        if self.node_id is None:
+            return
+        node = self.document.graph.nodes[self.node_id]
+        key = (node.id, node.type_id, tuple(node.params))
+        if key != self._form_key:
+            self._build(node)
+            self._form_key = key
+        self.title.setText(f"{node.spec.title}  ·  {node.name}")
+        self.doc.setText(node.spec.doc)
+        if not self.name_edit.hasFocus() and self.name_edit.text() != node.name:
+            self.name_edit.setText(node.name)
+        with_block = QSignalBlocker(self.init_combo)
+        self.init_combo.setCurrentIndex(max(0, self.init_combo.findData(node.init)))
+        del with_block
+        for name, f in self.fields.items():
+            f.show_value(node.params[name])
+        analysis = self.document.analysis
+        shape = analysis.shapes.get(node.id)
+        params, macs = analysis.costs.get(node.id, (0, 0))
+        self.info.setText(
+            f"Output shape: {format_shape(shape)}\nParameters: {params:,}\nMACs: {macs:,}"
+        )
+        diags = analysis.for_node(node.id)
+        self.problems.setText("\n".join(f"{d.severity}: {d.message}" for d in diags))
+        self.problems.setVisible(bool(diags))
+
+    def _build(self, node) -> None:
+        while self._form.rowCount():
+            self._form.removeRow(0)
+        self.fields = {}
+        self.name_edit = QLineEdit(node.name, objectName="node_name")
+        self.name_edit.editingFinished.connect(self._rename)
+        self.name_error = QLabel(styleSheet=ERROR_STYLE, wordWrap=True)
+        self.name_error.hide()
+        self.init_combo = self._make_init_combo()
+        self._form.addRow("Name", self.name_edit)
+        self._form.addRow("", self.name_error)
+        for spec in node.spec.params:
+            f = Field(spec, self._commit)
+            self.fields[spec.name] = f
+            label = QLabel(spec.name)
+            label.setToolTip(spec.doc)
+            self._form.addRow(label, f.widget)
+            self._form.addRow("", f.error)
+        self._form.addRow("Init", self.init_combo)
+
+    def _make_init_combo(self) -> QComboBox:
+        combo = QComboBox(objectName="node_init")
+        for scheme in INITS:
+            combo.addItem("project default" if scheme == "default" else scheme, scheme)
+        combo.setToolTip("Weight initialisation for this layer (overrides the project's)")
+        combo.currentIndexChanged.connect(self._set_init)
+        return combo
+
+    # -- edits -----------------------------------------------------------------------------
+    def _commit(self, name: str, value: object) -> None:
+        if self.node_id is None:
+            return
+        node_id, f = self.node_id, self.fields[name]
+        refusal = self.document.set_param(node_id, name, value)
+        f.show_error(refusal)
+        if refusal and node_id in self.document.graph.nodes:
+            f.show_value(self.document.graph.nodes[node_id].params[name])
+
+    def _rename(self) -> None:
+        if self.node_id is None:
+            return
+        node = self.document.graph.nodes[self.node_id]
+        reason = self.document.rename(self.node_id, self.name_edit.text())
+        self.name_error.setText(reason or "")
+        self.name_error.setVisible(bool(reason))
+        if reason:
+            self.name_edit.setText(node.name)
+
+    def _set_init(self, index: int) -> None:
+        if self.node_id is not None:
+            self.document.set_init(self.node_id, self.init_combo.itemData(index))
