@@ -1,0 +1,289 @@
+"""Live training plots: loss per epoch, smoothed batch loss, accuracy.
+
+Points arrive as often as the engine sends them; they are buffered and drawn by a single-shot
+QTimer, so a plot redraws at most 20 times a second however fast the events come.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QTimer
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QHBoxLayout,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from designer.core.training.events import BatchEnd, EpochEnd
+
+REDRAW_MS = 50  # 20 Hz at most
+EMA_ALPHA = 0.1  # weight of the newest batch loss in the smoothed curve
+
+# NOTE: mid-lightness colours that keep their contrast on both white and near-black backgrounds.
+TRAIN_COLOUR = "#2f7fd8"
+TEST_COLOUR = "#e8772e"
+RAW_COLOUR = "#8a8f98"
+
+
+class SeriesPlot(QWidget):
+    """One pyqtgraph plot with named series, a log-y toggle and PNG/CSV export.
+
+    Series hold plain Python lists; `redraw()` copies them into the curves. The previous run's
+    curves can be kept as faint dashed "ghosts" for comparison (`clear(keep_ghost=True)`).
+    """
+
+    def __init__(self, title: str, x_label: str, y_label: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.title = title
+        self.x_label = x_label
+        self.y_label = y_label
+        self._data: dict[str, tuple[list[float], list[float]]] = {}
+        self._curves: dict[str, pg.PlotDataItem] = {}
+        self._ghosts: list[pg.PlotDataItem] = []
+
+        self.plot_widget = pg.PlotWidget()
+        self.plot_item: pg.PlotItem = self.plot_widget.getPlotItem()
+        self.plot_item.setTitle(title)
+        self.plot_item.setLabel("bottom", x_label)
+        self.plot_item.setLabel("left", y_label)
+        self.plot_item.showGrid(x=True, y=True, alpha=0.2)
+        self.plot_item.setMenuEnabled(True)
+        self.legend = self.plot_item.addLegend(offset=(-10, 10))
+
+        self.log_check = QCheckBox("Log y")
+        self.log_check.setToolTip("Logarithmic loss axis: shows slow late progress")
+        self.log_check.toggled.connect(self.set_log_y)
+        png = QPushButton("PNG…")
+        png.setToolTip(f"Save the {title.lower()} plot as an image")
+        png.clicked.connect(self._ask_png)
+        csv_button = QPushButton("CSV…")
+        csv_button.setToolTip(f"Save the {title.lower()} numbers as CSV")
+        csv_button.clicked.connect(self._ask_csv)
+
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.addWidget(self.log_check)
+        bar.addStretch(1)
+        bar.addWidget(png)
+        bar.addWidget(csv_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.plot_widget, 1)
+        self._apply_palette()
+
+    # -- data ------------------------------------------------------------------------------
+    def add_series(self, name: str, colour: str, width: float = 2.0, symbol: str | None = None):
+        """Declare a series; its curve appears in the legend under `name`."""
+        pen = pg.mkPen(colour, width=width)
+        kwargs = {"symbol": symbol, "symbolSize": 6, "symbolBrush": colour, "symbolPen": None}
+        curve = self.plot_item.plot([], [], pen=pen, name=name, **(kwargs if symbol else {}))
+        self._curves[name] = curve
+        self._data[name] = ([], [])
+
+    def append(self, name: str, x: float, y: float) -> None:
+        """Buffer one point; it is drawn at the next `redraw()`. NaN/inf points are skipped."""
+        if y is None or not math.isfinite(y):
+            return
+        xs, ys = self._data[name]
+        xs.append(float(x))
+        ys.append(float(y))
+
+    def series(self, name: str) -> tuple[list[float], list[float]]:
+        """The buffered points of one series (x values, y values)."""
+        xs, ys = self._data[name]
+        return list(xs), list(ys)
+
+    def series_names(self) -> list[str]:
+        return list(self._data)
+
+    def curve(self, name: str) -> pg.PlotDataItem:
+        return self._curves[name]
+
+    def redraw(self) -> None:
+        for name, (xs, ys) in self._data.items():
+            self._curves[name].setData(xs, ys)
+
+    def clear(self, keep_ghost: bool = False) -> None:
+        """Forget all points. With `keep_ghost`, the old curves stay behind, faint and dashed."""
+        for ghost in self._ghosts:
+            self.plot_item.removeItem(ghost)
+        self._ghosts = []
+        if keep_ghost:
+            for name, (xs, ys) in self._data.items():
+                if len(xs) < 2 or name.endswith("(raw)"):
+                    continue
+                colour = QColor(self._curves[name].opts["pen"].color())
+                colour.setAlphaF(0.35)
+                pen = pg.mkPen(colour, width=1.5, style=pg.QtCore.Qt.PenStyle.DashLine)
+                ghost = pg.PlotDataItem(list(xs), list(ys), pen=pen)
+                ghost.setToolTip(f"{name}, previous run")
+                ghost.setZValue(-10)
+                ghost.setLogMode(False, self.is_log_y())
+                self.plot_item.addItem(ghost)
+                self._ghosts.append(ghost)
+        for name in self._data:
+            self._data[name] = ([], [])
+        self.redraw()
+
+    def ghost_count(self) -> int:
+        return len(self._ghosts)
+
+    # -- view ------------------------------------------------------------------------------
+    def set_log_y(self, on: bool) -> None:
+        """Switch the y axis between linear and logarithmic."""
+        if self.log_check.isChecked() != on:
+            self.log_check.setChecked(on)  # re-enters through toggled
+            return
+        self.plot_item.setLogMode(x=False, y=on)
+
+    def is_log_y(self) -> bool:
+        return bool(self.plot_item.getAxis("left").logMode)
+
+    def changeEvent(self, event: QEvent) -> None:  # Qt override
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange):
+            self._apply_palette()
+        super().changeEvent(event)
+
+    def _apply_palette(self) -> None:
+        # Follow the application palette so the plot reads well in light and dark themes.
+        palette = self.palette()
+        self.plot_widget.setBackground(palette.color(QPalette.ColorRole.Base))
+        text = palette.color(QPalette.ColorRole.Text)
+        for side in ("left", "bottom"):
+            axis = self.plot_item.getAxis(side)
+            axis.setPen(pg.mkPen(text))
+            axis.setTextPen(pg.mkPen(text))
+        self.plot_item.titleLabel.setText(self.title, color=text.name())
+        if self.legend is not None:
+            self.legend.setLabelTextColor(text)
+
+    # -- export ----------------------------------------------------------------------------
+    def save_png(self, path: str | Path) -> None:
+        """Save the plot (without the toolbar) as an image; OSError if it can't be written."""
+        self.redraw()
+        if not self.plot_widget.grab().save(str(path), "PNG"):
+            raise OSError(f"{path}: could not write the image")
+
+    def save_csv(self, path: str | Path) -> None:
+        """Write one row per x value and one column per series (blank where a series has no point)."""
+        names = [n for n in self._data if self._data[n][0]] or list(self._data)
+        rows: dict[float, dict[str, float]] = {}
+        for name in names:
+            for x, y in zip(*self._data[name], strict=True):
+                rows.setdefault(x, {})[name] = y
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow([self.x_label, *names])
+            for x in sorted(rows):
+                shown_x = int(x) if float(x).is_integer() else x
+                writer.writerow([shown_x, *(_fmt(rows[x].get(n)) for n in names)])
+
+    def _ask_png(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, f"Save {self.title} plot", _default_name(self.title, "png"), "PNG image (*.png)"
+        )
+        if path:
+            self._report(self.save_png, path)
+
+    def _ask_csv(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, f"Save {self.title} data", _default_name(self.title, "csv"), "CSV (*.csv)"
+        )
+        if path:
+            self._report(self.save_csv, path)
+
+    def _report(self, save, path: str) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        try:
+            save(path)
+        except OSError as err:
+            QMessageBox.warning(self, "Could not save", str(err))
+
+
+def _fmt(value: float | None) -> str:
+    return "" if value is None else repr(float(value))
+
+
+def _default_name(title: str, ext: str) -> str:
+    return title.lower().replace(" ", "_") + "." + ext
+
+
+class TrainingPlots(QWidget):
+    """The three live plots of a run. Feed it events; it redraws on its own timer."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.loss = SeriesPlot("Loss per epoch", "epoch", "loss")
+        self.loss.add_series("train", TRAIN_COLOUR, symbol="o")
+        self.loss.add_series("test", TEST_COLOUR, symbol="t")
+        self.batch = SeriesPlot("Batch loss", "step", "loss")
+        self.batch.add_series("batch (raw)", RAW_COLOUR, width=1.0)
+        self.batch.add_series("smoothed", TRAIN_COLOUR)
+        self.accuracy = SeriesPlot("Accuracy", "epoch", "accuracy")
+        self.accuracy.add_series("train", TRAIN_COLOUR, symbol="o")
+        self.accuracy.add_series("test", TEST_COLOUR, symbol="t")
+        self.accuracy.log_check.hide()  # accuracy lives in [0, 1]: a log axis only distorts it
+        self.plots = (self.loss, self.batch, self.accuracy)
+        self._ema: float | None = None
+
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(REDRAW_MS)
+        self.timer.timeout.connect(self.redraw)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for plot in self.plots:
+            layout.addWidget(plot, 1)
+
+    def add_epoch(self, event: EpochEnd) -> None:
+        self.loss.append("train", event.epoch, event.train_loss)
+        self.loss.append("test", event.epoch, event.test_loss)
+        if event.train_accuracy is not None:
+            self.accuracy.append("train", event.epoch, event.train_accuracy)
+        if event.test_accuracy is not None:
+            self.accuracy.append("test", event.epoch, event.test_accuracy)
+        self._schedule()
+
+    def add_batch(self, event: BatchEnd) -> None:
+        if not math.isfinite(event.loss):
+            return
+        self._ema = (
+            event.loss
+            if self._ema is None
+            else EMA_ALPHA * event.loss + (1 - EMA_ALPHA) * self._ema
+        )
+        self.batch.append("batch (raw)", event.step, event.loss)
+        self.batch.append("smoothed", event.step, self._ema)
+        self._schedule()
+
+    def set_classification(self, on: bool) -> None:
+        """Accuracy only means something for classification; hide it otherwise."""
+        self.accuracy.setVisible(on)
+
+    def clear(self, keep_ghost: bool = True) -> None:
+        """Start a new run; the previous one stays behind faintly (learning-rate comparisons)."""
+        self.timer.stop()
+        self._ema = None
+        for plot in self.plots:
+            plot.clear(keep_ghost=keep_ghost)
+
+    def redraw(self) -> None:
+        for plot in self.plots:
+            plot.redraw()
+
+    def _schedule(self) -> None:
+        # NOTE: a single-shot timer started on the first buffered point coalesces every event in
+        # the next 50 ms into one redraw, and costs nothing while no run is going.
+        if not self.timer.isActive():
+            self.timer.start()

@@ -1,0 +1,512 @@
+"""The training dock: dataset, hyperparameters, Start/Pause/Stop, progress and live plots.
+
+Settings are bound to `document.project.training`; each edit is checked by the field's ParamSpec
+and marks the document's settings dirty. A run trains a snapshot of the project in a
+TrainingWorker thread; the panel only reacts to its signals.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent, QDoubleValidator, QShowEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from designer.core.errors import ParamError
+from designer.core.training.config import TRAINING_SPECS, TrainingConfig
+from designer.core.training.events import BatchEnd, EpochEnd, Failed, Finished, Started
+from designer.ui.dataset_picker import DatasetPicker
+from designer.ui.plots import TrainingPlots
+from designer.ui.training_worker import TrainingWorker
+
+LABELS = {
+    "optimizer": "Optimizer",
+    "lr": "Learning rate",
+    "momentum": "Momentum",
+    "nesterov": "Nesterov",
+    "weight_decay": "Weight decay",
+    "batch_size": "Batch size",
+    "epochs": "Epochs",
+    "scheduler": "LR schedule",
+    "loss": "Loss",
+    "init": "Initialisation",
+    "seed": "Seed",
+    "device": "Device",
+    "amp": "Mixed precision",
+    "grad_clip": "Gradient clip",
+    "early_stopping": "Early stopping",
+}
+LR_RANGE = (1e-5, 10.0)  # what the form offers; the spec itself allows more
+INT_MAX = 2**31 - 1  # QSpinBox is 32-bit
+
+
+def available_devices() -> list[str]:
+    """Devices to offer. CUDA/MPS are only probed once torch is loaded, so the window never
+    waits for the torch import; "auto" and "cpu" are always there."""
+    devices = ["auto", "cpu"]
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        if torch.cuda.is_available():
+            devices.append("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            devices.append("mps")
+    return devices
+
+
+def format_duration(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class SettingsForm(QWidget):
+    """Hyperparameter editors built from TRAINING_SPECS, writing into a TrainingConfig."""
+
+    edited = Signal(str)  # field name
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.config = TrainingConfig()
+        self.editors: dict[str, QWidget] = {}
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #d0453a;")
+        self.error.hide()
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        for name, spec in TRAINING_SPECS.items():
+            editor = self._make_editor(name, spec)
+            editor.setToolTip(f"{spec.doc} ({spec.describe()})")
+            self.editors[name] = editor
+            form.addRow(LABELS.get(name, name), editor)
+        form.addRow(self.error)
+
+    def _make_editor(self, name, spec) -> QWidget:
+        if spec.choices is not None:
+            combo = QComboBox()
+            for choice in spec.choices:
+                combo.addItem(str(choice), choice)
+            combo.activated.connect(lambda _i, n=name: self._commit(n))
+            return combo
+        if spec.kind is bool:
+            check = QCheckBox()
+            check.toggled.connect(lambda _on, n=name: self._commit(n))
+            return check
+        if spec.kind is int:
+            spin = QSpinBox()
+            spin.setRange(int(spec.minimum or 0), int(min(spec.maximum or INT_MAX, INT_MAX)))
+            spin.setKeyboardTracking(False)
+            if name == "early_stopping":
+                spin.setSpecialValueText("off")
+            spin.valueChanged.connect(lambda _v, n=name: self._commit(n))
+            return spin
+        line = QLineEdit()
+        low, high = LR_RANGE if name == "lr" else (spec.minimum or 0.0, spec.maximum or 1e9)
+        validator = QDoubleValidator(low, high, 10, line)
+        validator.setNotation(QDoubleValidator.Notation.ScientificNotation)
+        line.setValidator(validator)
+        line.setPlaceholderText("e.g. 1e-3" if name == "lr" else "")
+        line.editingFinished.connect(lambda n=name: self._commit(n))
+        return line
+
+    def set_config(self, config: TrainingConfig) -> None:
+        """Show `config` and write later edits into it."""
+        self.config = config
+        self.refresh_devices()
+        for name, editor in self.editors.items():
+            editor.blockSignals(True)
+            value = getattr(config, name)
+            if isinstance(editor, QComboBox):
+                index = editor.findData(value)
+                editor.setCurrentIndex(max(index, 0))
+            elif isinstance(editor, QCheckBox):
+                editor.setChecked(bool(value))
+            elif isinstance(editor, QSpinBox):
+                editor.setValue(min(int(value), editor.maximum()))
+            else:
+                editor.setText(f"{value:g}")
+            editor.blockSignals(False)
+        self.error.hide()
+        self._update_enabled()
+
+    def refresh_devices(self) -> None:
+        """List only devices this machine has; keep a configured-but-missing one visible."""
+        combo = self.editors["device"]
+        devices = available_devices()
+        combo.blockSignals(True)
+        combo.clear()
+        for device in devices:
+            combo.addItem(device, device)
+        if self.config.device not in devices:
+            combo.addItem(f"{self.config.device} (not available here)", self.config.device)
+        combo.setCurrentIndex(max(combo.findData(self.config.device), 0))
+        combo.blockSignals(False)
+        self._update_enabled()
+
+    def value(self, name: str) -> object:
+        editor = self.editors[name]
+        if isinstance(editor, QComboBox):
+            return editor.currentData()
+        if isinstance(editor, QCheckBox):
+            return editor.isChecked()
+        if isinstance(editor, QSpinBox):
+            return editor.value()
+        text = editor.text().strip().replace(",", ".")
+        try:
+            return float(text)
+        except ValueError:
+            return text
+
+    def _commit(self, name: str) -> None:
+        value = self.value(name)
+        if name == "lr" and isinstance(value, float) and not LR_RANGE[0] <= value <= LR_RANGE[1]:
+            self._refuse(name, ParamError("lr", "expected a number between 1e-05 and 10"))
+            return
+        try:
+            value = TRAINING_SPECS[name].check(value)
+        except ParamError as err:
+            self._refuse(name, err)
+            return
+        self.error.hide()
+        self.editors[name].setStyleSheet("")
+        if getattr(self.config, name) == value:
+            return
+        setattr(self.config, name, value)
+        self._update_enabled()
+        self.edited.emit(name)
+
+    def _refuse(self, name: str, err: ParamError) -> None:
+        editor = self.editors[name]
+        editor.setStyleSheet("border: 1px solid #d0453a;")
+        self.error.setText(f"{LABELS.get(name, name)}: {err.reason}")
+        self.error.show()
+        if isinstance(editor, QLineEdit):
+            editor.setText(f"{getattr(self.config, name):g}")  # old value stays
+
+    def _update_enabled(self) -> None:
+        optimizer = self.config.optimizer
+        self.editors["momentum"].setEnabled(optimizer in ("sgd", "rmsprop"))
+        self.editors["nesterov"].setEnabled(optimizer == "sgd")
+        cuda = "cuda" in available_devices() and self.config.device in ("auto", "cuda")
+        self.editors["amp"].setEnabled(cuda)
+        self.editors["amp"].setToolTip(
+            "Mixed precision on CUDA" if cuda else "Mixed precision needs a CUDA GPU"
+        )
+
+
+class TrainingPanel(QWidget):
+    """Dataset, hyperparameters, run controls and live plots for one Document."""
+
+    training_started = Signal()
+    training_stopped = Signal()  # finished, failed or stopped
+    failed = Signal(str, object)  # message, node id or None
+
+    def __init__(self, document, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.document = document
+        self._worker: TrainingWorker | None = None
+        self._trained: dict | None = None
+        self._total_steps = 0
+        self._epochs = 0
+        self._t0 = 0.0
+        self.last_finished: Finished | None = None
+        self.last_failure: Failed | None = None
+
+        self.dataset = DatasetPicker()
+        self.dataset.edited.connect(self._settings_edited)
+        self.form = SettingsForm()
+        self.form.edited.connect(self._settings_edited)
+        settings = QWidget()
+        settings_layout = QVBoxLayout(settings)
+        data_box = QGroupBox("Dataset")
+        QVBoxLayout(data_box).addWidget(self.dataset)
+        form_box = QGroupBox("Hyperparameters")
+        QVBoxLayout(form_box).addWidget(self.form)
+        settings_layout.addWidget(data_box)
+        settings_layout.addWidget(form_box)
+        settings_layout.addStretch(1)
+        self.settings = settings
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(settings)
+
+        self.start_button = QPushButton("Start")
+        self.start_button.setToolTip("Train the model on the canvas with these settings")
+        self.start_button.clicked.connect(self.start)
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.clicked.connect(self.stop)
+        buttons = QHBoxLayout()
+        for button in (self.start_button, self.pause_button, self.stop_button):
+            buttons.addWidget(button)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("")
+        self.status = QLabel("Ready")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.setStyleSheet("color: #d0453a; font-weight: bold;")
+        self.message.hide()
+        self.plots = TrainingPlots()
+
+        run = QWidget()
+        run_layout = QVBoxLayout(run)
+        run_layout.addLayout(buttons)
+        run_layout.addWidget(self.progress)
+        run_layout.addWidget(self.status)
+        run_layout.addWidget(self.message)
+        run_layout.addWidget(self.plots, 1)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(scroll)
+        splitter.addWidget(run)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+        replaced = getattr(document, "project_replaced", None)
+        if replaced is not None:
+            replaced.connect(self._on_project_replaced)
+        self.reload()
+
+    # -- public API ------------------------------------------------------------------------
+    @property
+    def is_training(self) -> bool:
+        return self._worker is not None
+
+    def reload(self) -> None:
+        """Show the settings of `document.project` (call after a project is opened)."""
+        project = self.document.project
+        self.form.set_config(project.training)
+        self.dataset.set_config(project.training.data, project.path)
+        self._update_buttons()
+
+    def trained_state(self) -> dict | None:
+        """CPU state dict of the last trained (or loaded) model, or None."""
+        return self._trained
+
+    def load_weights(self, path) -> None:
+        """Load safetensors weights for the current graph; NetcanvasError names a mismatch."""
+        from designer.core import weights
+        from designer.core.compiler import build_model
+
+        model, _source = build_model(self.document.graph, self.document.project.name)
+        weights.load_weights(model, path)
+        self._trained = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+        self.status.setText(f"Loaded trained weights from {path}")
+
+    def start(self) -> bool:
+        """Begin training the document's model; False (with a message) if it can't start."""
+        if self._worker is not None:
+            return False
+        analysis = getattr(self.document, "analysis", None)
+        if analysis is not None and analysis.errors:
+            first = analysis.errors[0]
+            count = len(analysis.errors)
+            text = f"Fix the model first ({count} error{'s' * (count > 1)}): {first.message}"
+            self._show_failure(text, first.node_id)
+            return False
+        project = self.document.project
+        self.message.hide()
+        self.last_finished = self.last_failure = None
+        self.plots.clear()
+        self.plots.set_classification(True)
+        self.progress.setRange(0, 0)  # busy until Started tells the size
+        self.progress.setFormat("")
+        self.status.setText("Preparing data and model…")
+        worker = TrainingWorker(project, project.path.parent if project.path else None)
+        worker.started.connect(self._on_started)
+        worker.batch.connect(self._on_batch)
+        worker.epoch.connect(self._on_epoch)
+        worker.finished.connect(self._on_finished)
+        worker.failed.connect(self._on_failed)
+        worker.done.connect(self._on_done)
+        self._worker = worker
+        self._t0 = time.monotonic()
+        self._update_buttons()
+        worker.start()
+        self.training_started.emit()
+        return True
+
+    def stop(self) -> None:
+        """Ask the run to stop after the current batch; `training_stopped` follows."""
+        if self._worker is not None:
+            self._worker.stop()
+            self.status.setText("Stopping…")
+            self.pause_button.setEnabled(False)
+
+    def toggle_pause(self) -> None:
+        worker = self._worker
+        if worker is None:
+            return
+        if worker.paused:
+            worker.resume()
+            self.status.setText("Resumed")
+        else:
+            worker.pause()
+            self.status.setText("Paused")
+        self._update_buttons()
+
+    def stop_and_wait(self, timeout_ms: int = 10000) -> bool:
+        """Stop a run and join its threads (window close). True when no thread is left."""
+        preview_done = self.dataset.wait(timeout_ms)
+        worker = self._worker
+        if worker is None:
+            return preview_done
+        if not worker.stop_and_wait(timeout_ms):
+            return False
+        self._teardown(worker)
+        return preview_done
+
+    def _on_project_replaced(self) -> None:
+        # Another project: its own weights (if any) come through load_weights().
+        self._trained = None
+        self.plots.clear(keep_ghost=False)
+        self.message.hide()
+        self.status.setText("Ready")
+        self.reload()
+
+    # -- worker signals (GUI thread) -------------------------------------------------------
+    def _current(self) -> bool:
+        # Queued events of a run already torn down (stop_and_wait) must not touch a new one.
+        return self._worker is not None and self.sender() is self._worker
+
+    def _on_started(self, event: Started) -> None:
+        if not self._current():
+            return
+        self._epochs = event.epochs
+        self._total_steps = max(1, event.epochs * max(1, event.steps_per_epoch))
+        self._t0 = time.monotonic()
+        self.progress.setRange(0, self._total_steps)
+        self.progress.setValue(0)
+        self.progress.setFormat(f"epoch 1/{event.epochs}")
+        self.status.setText(
+            f"Training on {event.device}: {event.num_params:,} parameters, "
+            f"{event.train_size:,} training / {event.test_size:,} test samples"
+        )
+
+    def _on_batch(self, event: BatchEnd) -> None:
+        if not self._current():
+            return
+        self.plots.add_batch(event)
+        self._show_progress(event.epoch, event.step)
+
+    def _on_epoch(self, event: EpochEnd) -> None:
+        if not self._current():
+            return
+        if event.train_accuracy is None and event.test_accuracy is None:
+            self.plots.set_classification(False)
+        self.plots.add_epoch(event)
+        steps = self._total_steps // max(1, self._epochs)
+        self._show_progress(min(event.epoch + 1, self._epochs), event.epoch * steps)
+
+    def _on_finished(self, event: Finished) -> None:
+        if not self._current():
+            return
+        self.last_finished = event
+        self._trained = self._worker.trained_state
+        self.plots.redraw()
+        if event.stopped_by_user:
+            head = f"Stopped after {event.epochs_run} epoch{'s' * (event.epochs_run != 1)}"
+        elif event.stopped_early:
+            head = f"Stopped early after {event.epochs_run} epochs (best epoch {event.best_epoch})"
+        else:
+            head = f"Finished {event.epochs_run} epoch{'s' * (event.epochs_run != 1)}"
+        self.status.setText(head + _metrics(event.final))
+
+    def _on_failed(self, event: Failed) -> None:
+        if not self._current():
+            return
+        self.last_failure = event
+        self._show_failure(f"Training failed: {event.message}", event.node_id)
+
+    def _on_done(self) -> None:
+        if self._current():
+            self._teardown(self._worker)
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _teardown(self, worker: TrainingWorker) -> None:
+        worker.wait()
+        if self._worker is not worker:
+            return
+        self._worker = None
+        self.plots.redraw()
+        if self.progress.maximum() == 0:
+            self.progress.setRange(0, 1)
+        self.progress.setFormat("")
+        if self.status.text() in ("Stopping…", "Preparing data and model…", "Paused"):
+            self.status.setText("Stopped")
+        self.form.refresh_devices()  # torch is loaded now: CUDA can be probed cheaply
+        self._update_buttons()
+        self.training_stopped.emit()
+
+    def _show_progress(self, epoch: int, step: int) -> None:
+        self.progress.setValue(min(step, self._total_steps))
+        text = f"epoch {epoch}/{self._epochs}"
+        if step > 0:
+            remaining = (time.monotonic() - self._t0) / step * (self._total_steps - step)
+            text += f" · ETA {format_duration(remaining)}"
+        self.progress.setFormat(text)
+
+    def _show_failure(self, text: str, node_id: str | None) -> None:
+        self.message.setText(text)
+        self.message.show()
+        self.status.setText("Failed")
+        self.failed.emit(text, node_id)
+
+    def _settings_edited(self, _name: str = "") -> None:
+        mark = getattr(self.document, "mark_settings_dirty", None)
+        if mark is not None:
+            mark()
+
+    def _update_buttons(self) -> None:
+        running = self._worker is not None
+        self.start_button.setEnabled(not running)
+        self.stop_button.setEnabled(running and not self._worker.control.stopped)
+        self.pause_button.setEnabled(running and not self._worker.control.stopped)
+        paused = running and self._worker.paused
+        self.pause_button.setText("Resume" if paused else "Pause")
+        self.settings.setEnabled(not running)
+
+    # -- Qt overrides ----------------------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:
+        if not self.is_training:
+            self.form.refresh_devices()
+        super().showEvent(event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.stop_and_wait()
+        super().closeEvent(event)
+
+
+def _metrics(final: dict[str, float]) -> str:
+    parts = []
+    for key, value in final.items():
+        if not isinstance(value, float | int) or not math.isfinite(value):
+            continue
+        shown = f"{value:.1%}" if "acc" in key else f"{value:.4g}"
+        parts.append(f"{key.replace('_', ' ')} {shown}")
+    return (" · " + " · ".join(parts)) if parts else ""

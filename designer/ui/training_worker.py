@@ -1,0 +1,132 @@
+"""Runs the core training generator in a QThread and re-emits its events as Qt signals.
+
+The worker prepares (compiles the graph, loads the data) and trains inside its thread, so the
+window stays responsive and torch is imported off the GUI thread. Stop and pause go through the
+core `Control`, which is thread-safe; the thread is always joined (`stop_and_wait`).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from designer.core.errors import NetcanvasError
+from designer.core.project import Project
+from designer.core.training.events import (
+    BatchEnd,
+    Control,
+    EpochEnd,
+    Failed,
+    Finished,
+    Started,
+)
+
+
+def snapshot(project: Project) -> Project:
+    """A private copy for the training thread: later edits can't reach a running run."""
+    return dataclasses.replace(
+        project, graph=project.graph.copy(), training=copy.deepcopy(project.training)
+    )
+
+
+class TrainingWorker(QObject):
+    """One training run. Call `start()` once; every event arrives as a signal carrying the
+    core event dataclass; `done` is emitted last, whatever happened, after the trained weights
+    (if any) are in `trained_state`."""
+
+    started = Signal(object)  # Started
+    batch = Signal(object)  # BatchEnd
+    epoch = Signal(object)  # EpochEnd
+    finished = Signal(object)  # Finished
+    failed = Signal(object)  # Failed
+    done = Signal()
+
+    def __init__(self, project: Project, base_dir: Path | None = None) -> None:
+        super().__init__()
+        self._project = snapshot(project)
+        self._base_dir = base_dir
+        self.control = Control()
+        self.trained_state: dict | None = None
+        self._thread: QThread | None = None
+
+    # -- main-thread API -------------------------------------------------------------------
+    def start(self) -> None:
+        """Move to a fresh QThread and begin preparing + training there."""
+        if self._thread is not None:
+            raise RuntimeError("a TrainingWorker runs once")
+        self._thread = QThread()
+        self._thread.setObjectName("netcanvas-training")
+        self.moveToThread(self._thread)
+        self._thread.started.connect(self._run)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.control.stop()
+
+    def pause(self) -> None:
+        self.control.pause()
+
+    def resume(self) -> None:
+        self.control.resume()
+
+    @property
+    def paused(self) -> bool:
+        return self.control.paused
+
+    def is_running(self) -> bool:
+        return self._thread is not None and self._thread.isRunning()
+
+    def wait(self, timeout_ms: int = 10000) -> bool:
+        """Join the thread; True when it has ended (or never started)."""
+        if self._thread is None:
+            return True
+        return self._thread.wait(max(0, int(timeout_ms)))
+
+    def stop_and_wait(self, timeout_ms: int = 10000) -> bool:
+        """Ask the run to stop and join its thread. True when the thread has ended."""
+        self.control.stop()
+        return self.wait(timeout_ms)
+
+    # -- training thread -------------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            self._train()
+        except NetcanvasError as err:
+            self.failed.emit(Failed("data", str(err), getattr(err, "node_id", None)))
+        except MemoryError:
+            self.failed.emit(Failed("oom", "Out of memory while preparing the data or model."))
+        except Exception as err:  # noqa: BLE001 - nothing may escape a worker thread
+            text = str(err).strip().splitlines()[0] if str(err).strip() else ""
+            self.failed.emit(Failed("runtime", f"{type(err).__name__}: {text}".rstrip(": ")))
+        finally:
+            self.done.emit()
+            # NOTE: quit from inside the thread, not via a queued signal: stop_and_wait() blocks
+            # the GUI thread, so a quit queued to it would never run and the join would time out.
+            QThread.currentThread().quit()
+
+    def _train(self) -> None:
+        from designer.core.training import engine  # imports torch: keep it off the GUI thread
+
+        if self.control.stopped:
+            return
+        model, source, dataset = engine.prepare(self._project, self._base_dir)
+        node_of = {attr: node_id for node_id, attr in source.attr_names.items()}
+        signals = {
+            Started: self.started,
+            BatchEnd: self.batch,
+            EpochEnd: self.epoch,
+            Failed: self.failed,
+        }
+        for event in engine.train(model, dataset, self._project.training, self.control, node_of):
+            if isinstance(event, Finished):
+                self.trained_state = {
+                    k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()
+                }
+                self.finished.emit(event)
+                continue
+            signal = signals.get(type(event))
+            if signal is not None:
+                signal.emit(event)
