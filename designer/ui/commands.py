@@ -153,12 +153,17 @@ class RemoveNode(Command):
         super().undo()
 
 
-def remove_nodes(graph: Graph, node_ids: Iterable[str]) -> Command:
-    """One command deleting several layers (a macro if more than one)."""
+def remove_nodes(graph: Graph, node_ids: Iterable[str], edges: Iterable[Edge] = ()) -> Command:
+    """One command deleting layers, and `edges` besides theirs (a macro if more than one)."""
     ids = [i for i in dict.fromkeys(node_ids) if i in graph.nodes]
-    if len(ids) == 1:
+    extra = [e for e in dict.fromkeys(edges) if e.src not in ids and e.dst not in ids]
+    if len(ids) == 1 and not extra:
         return RemoveNode(graph, ids[0])
+    if not ids:
+        return disconnect_edges(graph, extra)
     macro = Macro(graph, f"Delete {plural(len(ids), 'layer')}")
+    for e in extra:
+        Disconnect(graph, e, parent=macro)
     taken: set[Edge] = set()
     for node_id in ids:
         cmd = RemoveNode(graph, node_id, parent=macro, skip=taken)
@@ -173,6 +178,14 @@ def disconnect_edges(graph: Graph, edges: Iterable[Edge]) -> Command:
     macro = Macro(graph, f"Disconnect {plural(len(edges), 'connection')}")
     for e in edges:
         Disconnect(graph, e, parent=macro)
+    return macro
+
+
+def reconnect(graph: Graph, old: Edge, new: Edge) -> Command:
+    """Move one end of an edge (dragged off an input onto another): one undo step."""
+    macro = Macro(graph, f"Reconnect {edge_text(graph, new)}")
+    Disconnect(graph, old, parent=macro)
+    _ConnectNamed(graph, new, edge_text(graph, new), macro)
     return macro
 
 

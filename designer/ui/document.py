@@ -227,11 +227,13 @@ class Document(QObject):
             return None
         return command.node_id
 
-    def remove_nodes(self, ids: Iterable[str]) -> str | None:
+    def remove_nodes(self, ids: Iterable[str], edges: Iterable[Edge] = ()) -> str | None:
+        """Delete layers (with their edges) and any other `edges`, as one undo step."""
         ids = [i for i in ids if i in self.graph.nodes]
-        if not ids:
+        edges = [e for e in edges if e in self.graph.edges]
+        if not ids and not edges:
             return None
-        return self._push(cmd.remove_nodes(self.graph, ids))
+        return self._push(cmd.remove_nodes(self.graph, ids, edges))
 
     def connect(self, edge: Edge) -> str | None:
         """Connect two ports; returns why not (and changes nothing) if the canvas must refuse."""
@@ -241,6 +243,19 @@ class Document(QObject):
         if problem:
             return self._refuse(problem)
         return self._push(cmd.Connect(self.graph, edge))
+
+    def reconnect(self, old: Edge, new: Edge) -> str | None:
+        """Replace `old` by `new` in one undo step (an edge end dragged to another port)."""
+        if self._read_only is not None:
+            return self._refuse(self._read_only)
+        if old not in self.graph.edges:
+            return self._refuse("that connection no longer exists")
+        trial = self.graph.copy()
+        trial.disconnect(old)
+        problem = trial.connection_problem(new)
+        if problem:
+            return self._refuse(problem)
+        return self._push(cmd.reconnect(self.graph, old, new))
 
     def disconnect(self, edges: Iterable[Edge]) -> str | None:
         edges = [e for e in edges if e in self.graph.edges]

@@ -1,0 +1,1 @@
+"""The node canvas: a QGraphicsScene that follows the core graph, and its view."""

@@ -1,0 +1,117 @@
+"""A connection on the canvas: a cubic curve from an output port to an input port, labelled with
+the shape that flows along it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QPainter,
+    QPainterPath,
+    QPainterPathStroker,
+    QPalette,
+    QPen,
+)
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from designer.core.graph import Edge
+from designer.ui.canvas.colors import ERROR_COLOR, palette
+from designer.ui.canvas.node_item import NodeItem
+from designer.ui.canvas.port_item import wire_path
+
+
+class EdgeItem(QGraphicsItem):
+    """Shows one core Edge. Selectable (Delete removes it through the document)."""
+
+    def __init__(self, edge: Edge, src: NodeItem, dst: NodeItem) -> None:
+        super().__init__()
+        self.edge = edge
+        self.src, self.dst = src, dst
+        self.label = ""
+        self.error = False
+        self._path = QPainterPath()
+        self._shape = QPainterPath()
+        self._label_rect = QRectF()
+        self._bounds = QRectF()
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setZValue(-1)
+        src.edges.add(self)
+        dst.edges.add(self)
+        self.update_path()
+
+    def detach(self) -> None:
+        self.src.edges.discard(self)
+        self.dst.edges.discard(self)
+
+    def set_state(self, label: str, error: bool) -> None:
+        """Shape text and error colour; repaints only if either changed."""
+        if (label, error) == (self.label, self.error):
+            return
+        changed_size = label != self.label
+        self.label, self.error = label, error
+        if changed_size:
+            self.update_path()
+        else:
+            self.update()
+
+    def update_path(self) -> None:
+        a = self.src.anchor(self.edge.src_port, output=True)
+        b = self.dst.anchor(self.edge.dst_port, output=False)
+        self.prepareGeometryChange()
+        self._path = wire_path(a, b)
+        stroker = QPainterPathStroker()
+        stroker.setWidth(10)
+        self._shape = stroker.createStroke(self._path)
+        mid = self._path.pointAtPercent(0.5)
+        fm = QFontMetricsF(_label_font())
+        w = fm.horizontalAdvance(self.label) + 8 if self.label else 0.0
+        h = fm.height() + 2
+        self._label_rect = QRectF(mid.x() - w / 2, mid.y() - h - 2, w, h)
+        self._bounds = self._path.boundingRect().adjusted(-6, -6, 6, 6).united(self._label_rect)
+
+    def midpoint(self) -> QPointF:
+        return self._path.pointAtPercent(0.5)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802
+        return self._bounds
+
+    def shape(self) -> QPainterPath:
+        return self._shape
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        pal = palette()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if self.isSelected():
+            color = pal.color(QPalette.ColorRole.Highlight)
+        elif self.error:
+            color = ERROR_COLOR
+        else:
+            color = QColor(pal.color(QPalette.ColorRole.Text))
+            color.setAlphaF(0.65)
+        painter.setPen(QPen(color, 2.6 if self.isSelected() else 1.8))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self._path)
+        if self.label:
+            painter.setPen(Qt.PenStyle.NoPen)
+            bg = QColor(pal.color(QPalette.ColorRole.Window))
+            bg.setAlphaF(0.85)
+            painter.setBrush(bg)
+            painter.drawRoundedRect(self._label_rect, 4, 4)
+            painter.setPen(color)
+            painter.setFont(_label_font())
+            painter.drawText(self._label_rect, Qt.AlignmentFlag.AlignCenter, self.label)
+
+
+_FONT: QFont | None = None
+
+
+def _label_font() -> QFont:
+    global _FONT
+    if _FONT is None:
+        _FONT = QFont()
+        _FONT.setPointSizeF(max(6.0, _FONT.pointSizeF() * 0.8))
+    return _FONT
