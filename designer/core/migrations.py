@@ -2,9 +2,10 @@
 
 Format history:
 
-- 1: nodes had separate "x" and "y" keys instead of "pos", and no "init"; edges could leave out
-  their ports ("y" -> "x"); the only training setting was an optional top-level "dataset" (the
-  name of a built-in dataset). No "app_version".
+- 1: nodes had separate "x" and "y" keys instead of "pos", and no "init"; some layer types were
+  spelled without underscores ("maxpool2d", "batchnorm1d"); edges could leave out their ports
+  ("y" -> "x"); the only training setting was an optional top-level "dataset" (the name of a
+  built-in dataset). No "app_version".
 - 2: nodes carry "pos": [x, y] and "init"; edges name both ports; "training" holds the whole
   TrainingConfig; "app_version" records the Netcanvas that saved the file.
 
@@ -27,6 +28,18 @@ CURRENT = 2
 
 Step = Callable[[dict, str], dict]
 
+# Format-1 spellings of layer type ids.
+_V1_TYPE_IDS = {
+    "maxpool1d": "max_pool1d",
+    "maxpool2d": "max_pool2d",
+    "avgpool1d": "avg_pool1d",
+    "avgpool2d": "avg_pool2d",
+    "batchnorm1d": "batch_norm1d",
+    "batchnorm2d": "batch_norm2d",
+    "layernorm": "layer_norm",
+    "leakyrelu": "leaky_relu",
+}
+
 
 def _v1_to_v2(data: dict, source: str) -> dict:
     nodes = data.get("nodes")
@@ -36,6 +49,8 @@ def _v1_to_v2(data: dict, source: str) -> dict:
                 x = _coordinate(node, "x", f"nodes[{i}]", source)
                 y = _coordinate(node, "y", f"nodes[{i}]", source)
                 node["pos"] = [x, y]
+                if isinstance(node.get("type"), str):
+                    node["type"] = _V1_TYPE_IDS.get(node["type"], node["type"])
                 node.setdefault("init", "default")
     edges = data.get("edges")
     if isinstance(edges, list):
