@@ -426,8 +426,11 @@ def _read_npz(path, target, opts):
     standardize = _choice(path.name, opts, "standardize", ("auto", True, False))
     try:
         archive = np.load(path, allow_pickle=False)
-    except ValueError as err:  # a pickle, or an .npy of objects
-        raise ValueError(f"{path}: not an .npz archive of plain arrays ({err})") from None
+    except ValueError:  # numpy found no archive and refused to try unpickling
+        raise ValueError(
+            f"{path}: not an .npz archive of arrays (Netcanvas never loads pickled data); "
+            "save X and y with np.savez(path, X=X, y=y)"
+        ) from None
     except Exception as err:  # OSError, zipfile.BadZipFile, EOFError, ...
         raise ValueError(f"{path}: not a readable .npz archive ({err})") from None
     if not hasattr(archive, "files"):
