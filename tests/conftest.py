@@ -1,0 +1,58 @@
+"""Shared test setup: offscreen Qt, and a guard against threads that outlive their test."""
+
+from __future__ import annotations
+
+import os
+
+# NOTE: must happen before anything imports Qt, so no test opens a real window by accident.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import threading  # noqa: E402
+import weakref  # noqa: E402
+
+import pytest  # noqa: E402
+from PySide6.QtCore import QThread  # noqa: E402
+
+_started: list[weakref.ref] = []
+_original_start = QThread.start
+
+
+def _tracking_start(self: QThread, *args, **kwargs):
+    _started.append(weakref.ref(self))
+    return _original_start(self, *args, **kwargs)
+
+
+# NOTE: every QThread started from Python goes through this, so the fixture below sees them
+# without scanning the object graph.
+QThread.start = _tracking_start
+
+
+def _running_qthreads() -> list[QThread]:
+    running = []
+    for ref in _started:
+        thread = ref()
+        try:
+            if thread is not None and thread.isRunning():
+                running.append(thread)
+        except RuntimeError:  # the C++ object is already deleted: not running
+            pass
+    return running
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_threads():
+    """Fail a test that leaves a QThread (or a new non-daemon Python thread) running."""
+    _started.clear()
+    before = set(threading.enumerate())
+    yield
+    leaked = _running_qthreads()
+    for thread in leaked:  # stop them so one leak does not break the next tests
+        thread.quit()
+        thread.wait(2000)
+    py_leaked = [
+        t for t in threading.enumerate() if t not in before and t.is_alive() and not t.daemon
+    ]
+    _started.clear()
+    names = [type(t).__name__ for t in leaked] + [t.name for t in py_leaked]
+    if names:
+        pytest.fail(f"test left threads running: {', '.join(names)}", pytrace=False)
