@@ -181,3 +181,17 @@ def test_regression_refuses_a_text_target_naming_the_row(tmp_path):
 def test_single_class_target_is_refused(tmp_path):
     lines = ["x,label"] + [f"{i},same" for i in range(10)]
     assert "at least 2 classes" in error(csv_config(write(tmp_path, "\n".join(lines))))
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        ({"ignore": 5}, "option 'ignore' must be a list"),
+        ({"delimiter": ";;"}, "option 'delimiter' must be auto or one character"),
+        ({"task": "clustering"}, "option 'task' must be one of auto, classification, regression"),
+        ({"sheet": 1}, "unknown option 'sheet'"),
+    ],
+)
+def test_bad_csv_options_are_named(tmp_path, options, words):
+    msg = error(csv_config(write(tmp_path, table(10)), options=options))
+    assert words in msg

@@ -183,5 +183,18 @@ def test_idx_count_mismatch_and_missing_folder_files(tmp_path):
 def test_missing_labels_file_names_the_resolved_path(tmp_path):
     images, _ = digits_like(4)
     img = write_idx(tmp_path / "imgs.idx", images)
-    msg = error(DataConfig(source="idx", path=str(img), options={"labels": "gone.idx"}))
-    assert str(tmp_path / "gone.idx") in msg and "no such file" in msg
+    cfg = DataConfig(source="idx", path=str(img), options={"labels": "gone.idx"})
+    with pytest.raises(DataError) as err:
+        load_dataset(cfg, base_dir=tmp_path / "project")
+    assert str(tmp_path / "project" / "gone.idx") in str(err.value) and "no such file" in str(
+        err.value
+    )
+
+
+def test_idx_labels_path_is_relative_to_the_project_folder(tmp_path):
+    images, labels = digits_like(12)
+    (tmp_path / "mnist").mkdir()
+    write_idx(tmp_path / "mnist" / "imgs.idx", images)
+    write_idx(tmp_path / "mnist" / "labs.idx", labels)
+    cfg = DataConfig(source="idx", path="mnist/imgs.idx", options={"labels": "mnist/labs.idx"})
+    assert len(load_dataset(cfg, base_dir=tmp_path).x_test) == 2

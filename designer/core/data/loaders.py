@@ -32,6 +32,10 @@ def load_dataset(cfg: DataConfig, base_dir: Path | None = None) -> Dataset:
         raise DataError(str(err)) from err
     except MemoryError as err:
         raise DataError(f"{cfg.path or cfg.name}: too large to load into memory") from err
+    except Exception as err:
+        # NOTE: an input no check foresaw still gets a message naming the data, not a crash.
+        what = f"{type(err).__name__}: {err}"
+        raise DataError(f"{cfg.path or cfg.name}: cannot load the data ({what})") from err
     return to_dataset(arrays)
 
 

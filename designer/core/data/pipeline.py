@@ -83,7 +83,7 @@ def load_arrays(
     elif source in _READERS:
         where = resolve_path(source, path, base_dir)
         opts = _options(source, options, SOURCE_DEFAULTS[source])
-        data = _READERS[source](where, target, opts)
+        data = _READERS[source](where, target, opts, base_dir)
     else:
         raise ValueError(
             f"unknown data source {source!r}; choose one of builtin, {', '.join(_READERS)}"
@@ -91,14 +91,16 @@ def load_arrays(
     return _finish(data, test_fraction, val_fraction, split_seed)
 
 
-def resolve_path(source, path, base_dir=None):
-    """The user's file or folder as an absolute Path; OSError names it when it does not exist."""
-    if not str(path).strip():
+def resolve_path(source, path, base_dir=None, also=None):
+    """The user's file or folder as an absolute Path. A relative path is looked up in `base_dir`
+    (default: the working folder), then in `also`; OSError names it when it does not exist."""
+    if not isinstance(path, (str, Path)) or not str(path).strip():
         raise ValueError(f"{source}: no file chosen (data.path is empty)")
-    where = Path(path).expanduser()
-    if not where.is_absolute():
-        where = Path(base_dir or Path.cwd()) / where
+    given = Path(path).expanduser()
+    where = given if given.is_absolute() else Path(base_dir or Path.cwd()) / given
     where = where.resolve()
+    if not where.exists() and also is not None and not given.is_absolute():
+        where = (Path(also) / given).resolve() if (Path(also) / given).exists() else where
     if not where.exists():
         raise FileNotFoundError(f"{where}: no such file or folder")
     return where
@@ -276,13 +278,18 @@ def _waves(n, noise, rng, length=32):
 # --- CSV ----------------------------------------------------------------------------------------
 
 
-def _read_csv(path, target, opts):
+def _read_csv(path, target, opts, base_dir):
     task = _choice(path.name, opts, "task", TASKS)
     missing = _choice(path.name, opts, "missing", ("error", "drop"))
     max_cats = _number(path.name, opts, "max_categories", 1, 1000)
-    header, rows = _csv_rows(path, opts["delimiter"])
     ignore = opts["ignore"]
-    ignore = [s.strip() for s in ignore.split(",")] if isinstance(ignore, str) else list(ignore)
+    ignore = [s.strip() for s in ignore.split(",")] if isinstance(ignore, str) else ignore
+    if not isinstance(ignore, (list, tuple)) or not all(isinstance(c, str) for c in ignore):
+        raise ValueError(f"{path.name}: option 'ignore' must be a list of column names")
+    delimiter = opts["delimiter"]
+    if delimiter != "auto" and not (isinstance(delimiter, str) and len(delimiter) == 1):
+        raise ValueError(f"{path.name}: option 'delimiter' must be auto or one character")
+    header, rows = _csv_rows(path, delimiter)
     notes = []
     if not target:
         target = header[-1]
@@ -421,7 +428,7 @@ def _label_text(value):
 # --- npz ----------------------------------------------------------------------------------------
 
 
-def _read_npz(path, target, opts):
+def _read_npz(path, target, opts, base_dir):
     task = _choice(path.name, opts, "task", TASKS)
     standardize = _choice(path.name, opts, "standardize", ("auto", True, False))
     try:
@@ -496,7 +503,7 @@ def _npz_pick(path, archive, key):
 # --- image folders ------------------------------------------------------------------------------
 
 
-def _read_images(path, target, opts):
+def _read_images(path, target, opts, base_dir):
     from PIL import Image  # Pillow is only needed for image folders
 
     size = _number(path.name, opts, "image_size", 4, 1024)
@@ -560,7 +567,7 @@ def read_idx(path):
     return np.frombuffer(raw, dtype, int(np.prod(dims)), header).reshape(dims)
 
 
-def _read_idx_set(path, target, opts):
+def _read_idx_set(path, target, opts, base_dir):
     if path.is_dir():
         wanted = [(part, kind) for part in ("train", "t10k") for kind in ("images", "labels")]
         files = [_idx_file(path, part, kind) for part, kind in wanted]
@@ -572,8 +579,11 @@ def _read_idx_set(path, target, opts):
         if missing:
             raise ValueError(f"{path}: no {' or '.join(missing)} file (raw or .gz) in this folder")
     else:
+        for key in ("labels", "test_images", "test_labels"):
+            if not isinstance(opts[key], str):
+                raise ValueError(f"{path.name}: option '{key}' must be a file path")
         found = [
-            resolve_path("idx", opts[key], path.parent) if opts[key] else None
+            resolve_path("idx", opts[key], base_dir, also=path.parent) if opts[key] else None
             for key in ("labels", "test_images", "test_labels")
         ]
         if found[0] is None:
