@@ -57,8 +57,10 @@ def test_double_click_and_enter_request_an_add(qtbot):
     item = palette.layers["relu"]
     palette.tree.scrollToItem(item)
     center = palette.tree.visualItemRect(item).center()
+    viewport = palette.tree.viewport()
+    qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=center)  # a real double-click's press
     with qtbot.waitSignal(palette.add_requested) as sig:
-        qtbot.mouseDClick(palette.tree.viewport(), Qt.MouseButton.LeftButton, pos=center)
+        qtbot.mouseDClick(viewport, Qt.MouseButton.LeftButton, pos=center)
     assert sig.args == ["relu"]
     palette.filter_edit.setText("flat")
     with qtbot.waitSignal(palette.add_requested) as sig:
