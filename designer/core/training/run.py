@@ -1,0 +1,182 @@
+"""Train a project without the app (`netcanvas train`): progress bar, metrics and weights on disk.
+
+Files written to the output folder:
+- metrics.csv: epoch, train_loss, test_loss, train_accuracy, test_accuracy, lr, seconds
+  (accuracies empty for regression; seconds = the epoch's wall time);
+- summary.json: project, device, epochs, samples_per_second, final {train_loss, test_loss,
+  test_accuracy for classification}, best {...}, best_epoch, stopped_early, notes;
+- weights.safetensors: the trained weights (the best epoch's when early stopping is on);
+- a copy of the project file (<name>.netcanvas).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import math
+import shutil
+from pathlib import Path
+
+from designer.core.errors import NetcanvasError
+from designer.core.training.engine import notes, prepare, train
+from designer.core.training.events import BatchEnd, EpochEnd, Failed, Finished, Started
+from designer.core.training.prepare import node_of
+
+METRIC_COLUMNS = (
+    "epoch",
+    "train_loss",
+    "test_loss",
+    "train_accuracy",
+    "test_accuracy",
+    "lr",
+    "seconds",
+)
+
+
+def train_to_dir(
+    project, out_dir, epochs: int | None = None, device: str | None = None, progress: bool = True
+) -> dict:
+    """Train `project` (its settings, with `epochs`/`device` overridden for this run only) and
+    write the files above into `out_dir`. Returns {epochs, final metrics…, best_epoch,
+    samples_per_second}. A failed run raises NetcanvasError with the one-line reason."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    overrides = {k: v for k, v in (("epochs", epochs), ("device", device)) if v is not None}
+    config = dataclasses.replace(project.training, **overrides)
+    model, source, data = prepare(project)
+    rows: list[dict] = []
+    started = finished = None
+    bar = _Bar(progress)
+    try:
+        for event in train(model, data, config, node_of=node_of(source)):
+            if isinstance(event, Failed):
+                raise NetcanvasError(event.message)
+            if isinstance(event, Started):
+                started = event
+                for note in notes(config, event.device):
+                    bar.note(note)
+                bar.start(event.epochs * event.steps_per_epoch, event.epochs)
+            elif isinstance(event, BatchEnd):
+                bar.update(event.step, event.epoch, event.loss)
+            elif isinstance(event, EpochEnd):
+                seconds = event.elapsed - (rows[-1]["_elapsed"] if rows else 0.0)
+                rows.append(_row(event, seconds))
+                bar.update(event.epoch * started.steps_per_epoch, event.epoch, event.train_loss)
+            elif isinstance(event, Finished):
+                finished = event
+    finally:
+        bar.stop()
+
+    _write_metrics(out / "metrics.csv", rows)
+    _save_weights(model, out / "weights.safetensors")
+    _copy_project(project, out)
+    elapsed = rows[-1]["_elapsed"] if rows else 0.0
+    summary = {
+        "project": project.name,
+        "device": started.device,
+        "epochs": finished.epochs_run,
+        "samples_per_second": started.train_size * len(rows) / elapsed if elapsed else 0.0,
+        "final": _final(finished.final),
+        "best": _final(finished.best),
+        "best_epoch": finished.best_epoch,
+        "stopped_early": finished.stopped_early,
+        "notes": notes(config, started.device),
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return {
+        "epochs": finished.epochs_run,
+        **summary["final"],
+        "best_epoch": finished.best_epoch,
+        "samples_per_second": round(summary["samples_per_second"]),
+    }
+
+
+def _row(event: EpochEnd, seconds: float) -> dict:
+    return {
+        "epoch": event.epoch,
+        "train_loss": event.train_loss,
+        "test_loss": event.test_loss,
+        "train_accuracy": event.train_accuracy,
+        "test_accuracy": event.test_accuracy,
+        "lr": event.lr,
+        "seconds": round(seconds, 4),
+        "_elapsed": event.elapsed,
+    }
+
+
+def _final(metrics: dict[str, float]) -> dict[str, float]:
+    keep = ("train_loss", "test_loss", "test_accuracy")
+    return {k: metrics[k] for k in keep if k in metrics and not _nan(metrics[k])}
+
+
+def _nan(value: object) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _write_metrics(path: Path, rows: list[dict]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, METRIC_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: "" if row[k] is None else row[k] for k in METRIC_COLUMNS})
+
+
+def _save_weights(model, path: Path) -> None:
+    from designer.core.weights import save_weights
+
+    save_weights(model, path)
+
+
+def _copy_project(project, out: Path) -> None:
+    from designer.core.project import EXTENSION
+
+    src = Path(project.path) if project.path else None
+    if src is not None and src.is_file():
+        target = out / src.name
+        if not target.exists() or not target.samefile(src):
+            shutil.copyfile(src, target)
+        return
+    from designer.core.project_io import project_to_dict  # an unsaved project: write it out
+
+    target = out / f"{project.name}{EXTENSION}"
+    target.write_text(json.dumps(project_to_dict(project), indent=2) + "\n", encoding="utf-8")
+
+
+class _Bar:
+    """A rich progress bar on stderr (loss and ETA), or nothing when progress is off."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.progress = None
+        self.task = None
+
+    def note(self, text: str) -> None:
+        if self.enabled:
+            from rich.console import Console
+
+            Console(stderr=True, highlight=False).print(f"note: {text}")
+
+    def start(self, total: int, epochs: int) -> None:
+        if not self.enabled:
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.progress = Progress(
+            TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}"),
+            BarColumn(),
+            TextColumn("loss {task.fields[loss]}"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+        )
+        self.progress.start()
+        self.task = self.progress.add_task("train", total=total, epoch=1, epochs=epochs, loss="…")
+
+    def update(self, step: int, epoch: int, loss: float) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, completed=step, epoch=epoch, loss=f"{loss:.4f}")
+
+    def stop(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
