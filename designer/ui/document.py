@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+import shiboken6
 from PySide6.QtCore import QObject, QPointF, QTimer, Signal
 from PySide6.QtGui import QAction, QUndoStack
 
@@ -170,6 +171,10 @@ class Document(QObject):
         stack = self.undo_stack
 
         def refresh(*_args: object) -> None:
+            # NOTE: QUndoStack's destructor clears itself and emits; by then the wrappers
+            # are gone (shell engineer: seen when a MainWindow is deleted).
+            if not (shiboken6.isValid(stack) and shiboken6.isValid(action)):
+                return
             can = stack.canUndo() if undo else stack.canRedo()
             text = stack.undoText() if undo else stack.redoText()
             action.setEnabled(can and self._read_only is None)

@@ -32,7 +32,7 @@ class EdgeItem(QGraphicsItem):
         self.label = ""
         self.error = False
         self._path = QPainterPath()
-        self._shape = QPainterPath()
+        self._shape: QPainterPath | None = None
         self._label_rect = QRectF()
         self._bounds = QRectF()
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
@@ -61,9 +61,7 @@ class EdgeItem(QGraphicsItem):
         b = self.dst.anchor(self.edge.dst_port, output=False)
         self.prepareGeometryChange()
         self._path = wire_path(a, b)
-        stroker = QPainterPathStroker()
-        stroker.setWidth(10)
-        self._shape = stroker.createStroke(self._path)
+        self._shape = None  # the wide hit area is built when first asked for
         mid = self._path.pointAtPercent(0.5)
         fm = QFontMetricsF(_label_font())
         w = fm.horizontalAdvance(self.label) + 8 if self.label else 0.0
@@ -78,6 +76,10 @@ class EdgeItem(QGraphicsItem):
         return self._bounds
 
     def shape(self) -> QPainterPath:
+        if self._shape is None:
+            stroker = QPainterPathStroker()
+            stroker.setWidth(10)
+            self._shape = stroker.createStroke(self._path)
         return self._shape
 
     def paint(
@@ -95,7 +97,7 @@ class EdgeItem(QGraphicsItem):
         painter.setPen(QPen(color, 2.6 if self.isSelected() else 1.8))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._path)
-        if self.label:
+        if self.label and option.levelOfDetailFromTransform(painter.worldTransform()) >= 0.45:
             painter.setPen(Qt.PenStyle.NoPen)
             bg = QColor(pal.color(QPalette.ColorRole.Window))
             bg.setAlphaF(0.85)

@@ -30,6 +30,15 @@ from designer.ui.canvas.port_item import PortItem
 if TYPE_CHECKING:
     from designer.ui.canvas.edge_item import EdgeItem
 
+_POS_CHANGE = QGraphicsItem.GraphicsItemChange.ItemPositionChange
+_POS_CHANGED = QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged
+_FLAGS = (
+    QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+    | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+    | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
+)
+LOW_DETAIL = 0.45  # below this zoom a card is drawn as a plain coloured box
+
 WIDTH = 168.0
 HEADER = 42.0
 PORT_STEP = 18.0
@@ -59,12 +68,18 @@ def key_param_text(node: Node) -> str:
     return " · ".join(parts)
 
 
+_FONTS: tuple[QFont, QFont] | None = None
+
+
 def _fonts() -> tuple[QFont, QFont]:
-    title = QFont()
-    title.setBold(True)
-    small = QFont()
-    small.setPointSizeF(max(6.0, title.pointSizeF() * 0.85))
-    return title, small
+    global _FONTS
+    if _FONTS is None:
+        title = QFont()
+        title.setBold(True)
+        small = QFont()
+        small.setPointSizeF(max(6.0, title.pointSizeF() * 0.85))
+        _FONTS = (title, small)
+    return _FONTS
 
 
 class BadgeItem(QGraphicsItem):
@@ -122,11 +137,7 @@ class NodeItem(QGraphicsItem):
         self.color = QColor()
         self.labelled = False
         self.badge = BadgeItem(self)
-        self.setFlags(
-            QGraphicsItem.GraphicsItemFlag.ItemIsMovable
-            | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
-            | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
-        )
+        self.setFlags(_FLAGS)
         # NOTE: cards repaint only when their text, badge or selection changes; the cache makes
         # panning and zooming over a large graph cheap.
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
@@ -199,12 +210,18 @@ class NodeItem(QGraphicsItem):
         pal = palette()
         w, h = self._size
         rect = QRectF(0, 0, w, h)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         base = pal.color(QPalette.ColorRole.Base)
         text = pal.color(QPalette.ColorRole.Text)
         border = pal.color(QPalette.ColorRole.Mid)
         selected = self.isSelected()
         pen = QPen(pal.color(QPalette.ColorRole.Highlight), 2.5) if selected else QPen(border, 1)
+        if option.levelOfDetailFromTransform(painter.worldTransform()) < LOW_DETAIL:
+            # Zoomed far out: text would be unreadable; a box in the category colour is cheap.
+            painter.setPen(pen)
+            painter.setBrush(self.color)
+            painter.drawRect(rect)
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(pen)
         painter.setBrush(QBrush(base))
         painter.drawRoundedRect(rect, 8, 8)
@@ -232,13 +249,15 @@ class NodeItem(QGraphicsItem):
                 painter.drawText(QRectF(10, y - 8, 40, 16), Qt.AlignmentFlag.AlignVCenter, name)
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:  # noqa: N802
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange:
+        # NOTE: called for every kind of change (thousands while a big graph loads): compare
+        # against module constants and return early.
+        if change is _POS_CHANGE:
             scene = self.scene()
             if scene is not None and getattr(scene, "snapping", False):
                 p = value  # type: ignore[assignment]
                 return QPointF(round(p.x() / GRID) * GRID, round(p.y() / GRID) * GRID)  # type: ignore[attr-defined]
-        elif change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+        elif change is _POS_CHANGED:
             # NOTE: only this node's edges are re-routed on a move.
             for edge in self.edges:
                 edge.update_path()
-        return super().itemChange(change, value)
+        return value

@@ -51,7 +51,6 @@ class PortItem(QGraphicsItem):
         self._wire: _Wire | None = None
         self.setAcceptHoverEvents(True)
         self.setAcceptedMouseButtons(Qt.MouseButton.LeftButton)
-        self.setCursor(Qt.CursorShape.CrossCursor)
         self.setToolTip(f"{'output' if is_output else 'input'} {name}")
         self.setZValue(1)
 
@@ -74,6 +73,8 @@ class PortItem(QGraphicsItem):
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
+        if option.levelOfDetailFromTransform(painter.worldTransform()) < 0.45:
+            return  # too small to hit or see; the card is drawn as a box
         pal = palette()
         fill = (
             pal.color(QPalette.ColorRole.Highlight)
@@ -85,6 +86,8 @@ class PortItem(QGraphicsItem):
         painter.drawEllipse(QPointF(0, 0), RADIUS, RADIUS)
 
     def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:  # noqa: N802
+        if not self.hasCursor():  # set on first hover: cheaper than for every port at load
+            self.setCursor(Qt.CursorShape.CrossCursor)
         self._hover = True
         self.update()
 
