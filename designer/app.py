@@ -1,0 +1,144 @@
+"""The desktop app: `netcanvas [FILE]`. Shows the window first, then warms torch in the background.
+
+# NOTE: torch takes about 1.5 s to import. Nothing imported here (or by the window) imports it
+# at module level; after the first paint a daemon thread imports it, so Train starts at once.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QWidget
+
+APP_NAME = "Netcanvas"
+ORG_NAME = "Netcanvas"
+ORG_DOMAIN = "netcanvas.dev"
+
+# Called with the window right after its first paint, before torch is warmed (used by tests).
+FIRST_PAINT_HOOKS: list[Callable[[QWidget], None]] = []
+TORCH_READY = threading.Event()
+_warm_thread: threading.Thread | None = None
+
+
+def icon_path() -> Path:
+    from designer.resources import resource_path
+
+    return resource_path("icons", "netcanvas.svg")
+
+
+def warm_torch() -> threading.Thread:
+    """Import torch in a daemon thread; TORCH_READY is set when the import has finished."""
+    global _warm_thread
+
+    def run() -> None:
+        try:
+            import torch  # noqa: F401
+        except Exception:  # NOTE: training reports a missing or broken torch when it starts
+            pass
+        finally:
+            TORCH_READY.set()
+
+    if _warm_thread is None:
+        _warm_thread = threading.Thread(target=run, name="torch-warmup", daemon=True)
+        _warm_thread.start()
+    return _warm_thread
+
+
+class _FirstPaint(QObject):
+    """Calls `callback` once, in the event-loop turn after the widget's first paint."""
+
+    def __init__(self, widget: QWidget, callback: Callable[[], None]) -> None:
+        super().__init__(widget)
+        self._callback = callback
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self._callback)
+        return False
+
+
+def create_app(argv: Sequence[str]) -> QApplication:
+    """The QApplication with name, organisation (for QSettings), icon and system theme."""
+    from designer.ui.theme import follow_system
+
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else APP_NAME, *argv])
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(ORG_NAME)
+    app.setOrganizationDomain(ORG_DOMAIN)
+    app.setDesktopFileName("netcanvas")
+    app.setWindowIcon(QIcon(str(icon_path())))
+    follow_system(app)
+    return app
+
+
+def _file_arg(argv: Sequence[str]) -> str | None:
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def start(window, file_arg: str | None, settings: QSettings) -> None:
+    """What happens once the window is up: recovery, then FILE, last project or start page."""
+    if window.offer_recovery():
+        return
+    if file_arg:
+        window.open_path(file_arg)
+        return
+    first_run = not settings.value("first_run_done", False, type=bool)
+    settings.setValue("first_run_done", True)
+    last = settings.value("last_project", "", type=str)
+    if not first_run and last and Path(last).exists():
+        window.open_path(last)
+        return
+    show_start_page(window)
+
+
+def show_start_page(window) -> None:
+    from designer.core.examples import list_examples
+    from designer.ui.start_page import StartPage
+
+    page = StartPage(list_examples(), window)
+    page.example_chosen.connect(window.open_example)
+    page.open_file_chosen.connect(window.open_dialog)
+    window.start_page = page
+    page.open()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the app. `argv` excludes the program name: `["model.netcanvas"]` opens that file."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    app = create_app(argv)
+    from designer.ui.main_window import MainWindow
+
+    settings = QSettings()
+    window = MainWindow(settings=settings)
+    file_arg = _file_arg(argv)
+
+    def after_first_paint() -> None:
+        for hook in list(FIRST_PAINT_HOOKS):
+            hook(window)
+        # NOTE: a zero timer, so a hook that quits the app stops the warm-up from starting.
+        QTimer.singleShot(0, warm_torch)
+        if os.environ.get("NETCANVAS_TEST_GEOMETRY_FILE"):
+            from designer.ui.test_hooks import install_geometry_hook
+
+            install_geometry_hook(window, os.environ["NETCANVAS_TEST_GEOMETRY_FILE"])
+        if not os.environ.get("NETCANVAS_NO_START"):
+            start(window, file_arg, settings)
+
+    _FirstPaint(window, after_first_paint)
+    window.show()
+    code = app.exec()
+    if _warm_thread is not None:
+        _warm_thread.join(timeout=10)  # NOTE: exiting mid-import can crash the interpreter
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,520 @@
+"""The main window: canvas in the middle, docks around it, menus, files, clipboard, autosave.
+
+# NOTE: nothing here imports torch at module level. The window must paint first; torch is
+# warmed in the background by designer.app after the first paint.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtGui import QKeySequence as Keys
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from designer.core.errors import NetcanvasError
+from designer.core.project import EXTENSION, Project
+from designer.ui.autosave import INTERVAL_MS, AutoSaver, Recovery, ask_restore, offer_recovery
+from designer.ui.canvas.view import CanvasView
+from designer.ui.code_view import CodeView
+from designer.ui.document import Document
+from designer.ui.inspector import Inspector
+from designer.ui.palette import Palette
+from designer.ui.problems_view import ProblemsView
+from designer.ui.summary_view import SummaryView
+
+CLIPBOARD_MIME = "application/x-netcanvas-graph"
+FILE_FILTER = f"Netcanvas projects (*{EXTENSION});;All files (*)"
+MAX_RECENT = 10
+STATE_VERSION = 1
+TRAINING_REASON = "Training is running: stop it to edit the network."
+Answer = QMessageBox.StandardButton
+
+
+class MainWindow(QMainWindow):
+    """One open project. Dialog answers are injectable (`ask_*` attributes) for tests."""
+
+    project_opened = Signal(object)  # Path | None
+
+    def __init__(
+        self,
+        project: Project | None = None,
+        settings: QSettings | None = None,
+        autosave_ms: int = INTERVAL_MS,
+        recovery_dir: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings or QSettings()
+        self.document = Document(project or Project(), self)
+        self.ask_save_changes: Callable[[], Answer] = self._ask_save_changes
+        self.ask_open_path: Callable[[], str] = self._ask_open_path
+        self.ask_save_path: Callable[[], str] = self._ask_save_path
+        self.show_error: Callable[[str, str], None] = self._show_error
+        self.autosaver = AutoSaver(self.document, autosave_ms, recovery_dir, self)
+        self.recovery_dir = recovery_dir
+        self.start_page = None  # the start dialog, while designer.app shows one
+        self.setAcceptDrops(True)
+        self.setDockNestingEnabled(True)
+        self._build_central()
+        self._build_docks()
+        self._build_menus()
+        self._build_status()
+        doc = self.document
+        doc.modified_changed.connect(lambda _m: self._update_title())
+        doc.project_replaced.connect(self._update_title)
+        doc.read_only_changed.connect(self._read_only_changed)
+        doc.refused.connect(lambda reason: self.statusBar().showMessage(reason, 6000))
+        self.canvas.canvas_scene.message.connect(lambda m: self.statusBar().showMessage(m, 6000))
+        doc.selection_changed.connect(lambda _ids: self._update_edit_actions())
+        self.resize(1400, 900)
+        self._restore_layout()
+        self._update_title()
+        self._update_edit_actions()
+
+    # -- layout ----------------------------------------------------------------------------
+    def _build_central(self) -> None:
+        self.banner = QLabel(objectName="banner", wordWrap=True)
+        self.banner.setStyleSheet(
+            "QLabel#banner { background: #f0ad4e; color: #222; padding: 6px; font-weight: bold; }"
+        )
+        self.banner.hide()
+        self.canvas = CanvasView(self.document)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.canvas, 1)
+        self.setCentralWidget(central)
+
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self, objectName=name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_docks(self) -> None:
+        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        self.palette_widget = Palette()
+        if hasattr(self.palette_widget, "add_requested"):
+            self.palette_widget.add_requested.connect(self.canvas.add_at_center)
+        self.inspector = Inspector(self.document)
+        self.summary = SummaryView(self.document)
+        self.code_view = CodeView(self.document)
+        self.problems = ProblemsView(self.document)
+        self.docks = {
+            "palette": self._dock("Layers", "palette", self.palette_widget, left),
+            "inspector": self._dock("Inspector", "inspector", self.inspector, right),
+            "problems": self._dock("Problems", "problems", self.problems, bottom),
+            "summary": self._dock("Model summary", "summary", self.summary, bottom),
+            "code": self._dock("Code", "code", self.code_view, right),
+        }
+        self.tabifyDockWidget(self.docks["problems"], self.docks["summary"])
+        self.tabifyDockWidget(self.docks["inspector"], self.docks["code"])
+        self.docks["inspector"].raise_()
+        self.docks["problems"].raise_()
+        self.training_panel = self._make_training_panel()
+        if self.training_panel is not None:
+            dock = self._dock("Training", "training", self.training_panel, right)
+            self.docks["training"] = dock
+            self.tabifyDockWidget(self.docks["code"], dock)
+            self.docks["inspector"].raise_()
+
+    def _make_training_panel(self):
+        try:
+            from designer.ui.training_panel import TrainingPanel
+        except ImportError:
+            return None
+        panel = TrainingPanel(self.document)
+        panel.training_started.connect(lambda: self.document.set_read_only(TRAINING_REASON))
+        panel.training_stopped.connect(lambda: self.document.set_read_only(None))
+        panel.failed.connect(self.show_training_failure)
+        return panel
+
+    def _build_status(self) -> None:
+        self.summary_label = QLabel()
+        self.statusBar().addPermanentWidget(self.summary_label)
+        self.document.analysis_changed.connect(lambda a: self.summary_label.setText(a.summary()))
+        self.summary_label.setText(self.document.analysis.summary())
+
+    def _restore_layout(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        state = self.settings.value("window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state, STATE_VERSION)
+
+    def _save_layout(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState(STATE_VERSION))
+        self.settings.sync()
+
+    # -- menus -----------------------------------------------------------------------------
+    def _action(self, menu, text: str, slot, shortcut=None, name: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            keys = shortcut if isinstance(shortcut, list) else [shortcut]
+            action.setShortcuts([Keys(k) for k in keys])
+        action.triggered.connect(lambda _checked=False: slot())
+        if name:
+            action.setObjectName(name)
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar, std = self.menuBar(), Keys.StandardKey
+        file = bar.addMenu("&File")
+        self._action(file, "&New", self.new_project, std.New, "new")
+        self._action(file, "&Open…", self.open_dialog, std.Open, "open")
+        self.recent_menu = file.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.examples_menu = file.addMenu("&Examples")
+        self.examples_menu.aboutToShow.connect(self._fill_examples_menu)
+        file.addSeparator()
+        self._action(file, "&Save", self.save, std.Save, "save")
+        self._action(file, "Save &As…", self.save_as, std.SaveAs, "save_as")
+        self._action(file, "&Export…", self.export, "Ctrl+E", "export")
+        file.addSeparator()
+        self._action(file, "&Quit", self.close, std.Quit, "quit")
+
+        edit = bar.addMenu("&Edit")
+        self.undo_action = self.document.create_undo_action(self)
+        self.undo_action.setShortcuts(Keys.keyBindings(std.Undo))
+        self.redo_action = self.document.create_redo_action(self)
+        self.redo_action.setShortcuts(Keys.keyBindings(std.Redo))
+        edit.addActions([self.undo_action, self.redo_action])
+        edit.addSeparator()
+        self.cut_action = self._action(edit, "Cu&t", self.cut, std.Cut, "cut")
+        self.copy_action = self._action(edit, "&Copy", self.copy, std.Copy, "copy")
+        self._action(edit, "&Paste", self.paste, std.Paste, "paste")
+        self.duplicate_action = self._action(edit, "D&uplicate", self.duplicate, "Ctrl+D")
+        self.delete_action = self._action(
+            edit, "&Delete", self.delete_selection, [Keys.StandardKey.Delete, "Backspace"]
+        )
+        self._action(edit, "Select &All", self.select_all, std.SelectAll, "select_all")
+
+        view = bar.addMenu("&View")
+        self._action(view, "Zoom &In", lambda: self.canvas.zoom_by(1.25), std.ZoomIn)
+        self._action(view, "Zoom &Out", lambda: self.canvas.zoom_by(0.8), std.ZoomOut)
+        self._action(view, "&Fit to Window", self.canvas.fit_to_view, ["Ctrl+0", "F"])
+        self._action(view, "Auto-&Layout", self.document.auto_layout, "Ctrl+L")
+        view.addSeparator()
+        for dock in self.docks.values():
+            view.addAction(dock.toggleViewAction())
+
+    def _update_edit_actions(self) -> None:
+        has = bool(self.document.selection)
+        for action in (
+            self.cut_action,
+            self.copy_action,
+            self.duplicate_action,
+            self.delete_action,
+        ):
+            action.setEnabled(has)
+
+    # -- title, read-only, training --------------------------------------------------------
+    def display_name(self) -> str:
+        project = self.document.project
+        return project.path.stem if project.path else project.name
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{self.display_name()}[*] — Netcanvas")
+        self.setWindowModified(self.document.is_modified())
+
+    def _read_only_changed(self, read_only: bool, reason: str) -> None:
+        self.banner.setText(reason)
+        self.banner.setVisible(read_only)
+        self.statusBar().showMessage(reason if read_only else "Editing enabled again.", 6000)
+
+    def show_training_failure(self, message: str, node_id: object) -> None:
+        """Select the layer the failure points at (if any) and show the message."""
+        if isinstance(node_id, str) and node_id in self.document.graph.nodes:
+            self.document.select([node_id])
+            item = self.canvas.canvas_scene.nodes.get(node_id)
+            if item is not None:
+                self.canvas.ensureVisible(item)
+            name = self.document.graph.nodes[node_id].name
+            message = f"Training failed at {name}: {message}"
+        else:
+            message = f"Training failed: {message}"
+        self.banner.setText(message)
+        self.banner.show()
+        self.statusBar().showMessage(message, 15000)
+
+    # -- clipboard -------------------------------------------------------------------------
+    def copy(self) -> bool:
+        ids = self.document.selection
+        if not ids:
+            return False
+        data = json.dumps(self.document.copy(ids))
+        mime = QMimeData()
+        mime.setData(CLIPBOARD_MIME, data.encode("utf-8"))
+        QGuiApplication.clipboard().setMimeData(mime)
+        return True
+
+    def cut(self) -> None:
+        if self.copy():
+            self.document.remove_nodes(self.document.selection)
+
+    def paste(self) -> list[str]:
+        mime = QGuiApplication.clipboard().mimeData()
+        if mime is None or not mime.hasFormat(CLIPBOARD_MIME):
+            self.statusBar().showMessage("Nothing to paste: copy some layers first.", 5000)
+            return []
+        return self.document.paste(bytes(mime.data(CLIPBOARD_MIME)).decode("utf-8"))
+
+    def duplicate(self) -> None:
+        self.document.duplicate(self.document.selection)
+
+    def delete_selection(self) -> None:
+        self.canvas.delete_selection()  # selected layers and connections, one undo step
+
+    def select_all(self) -> None:
+        self.document.select(list(self.document.graph.nodes))
+
+    # -- files -----------------------------------------------------------------------------
+    def maybe_save(self) -> bool:
+        """True if it is fine to drop the current project (saved, discarded, or unmodified)."""
+        if not self.document.is_modified():
+            return True
+        answer = self.ask_save_changes()
+        if answer == Answer.Save:
+            return self.save()
+        return answer == Answer.Discard
+
+    def _stop_training(self) -> bool:
+        panel = self.training_panel
+        return panel is None or not panel.is_training or panel.stop_and_wait()
+
+    def new_project(self) -> None:
+        if self._stop_training() and self.maybe_save():
+            self.set_project(Project())
+
+    def open_dialog(self) -> None:
+        path = self.ask_open_path()
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str | Path, as_template: bool = False) -> bool:
+        """Open a project file (asking about unsaved changes first). False if not opened."""
+        if not (self._stop_training() and self.maybe_save()):
+            return False
+        from designer.core.project_io import load_project
+
+        try:
+            project = load_project(path)
+        except NetcanvasError as err:
+            self.show_error("Could not open the project", str(err))
+            return False
+        weights = project.weights_path
+        if as_template:
+            project.path = None  # an example: Save asks where, the bundled file stays as is
+        self.set_project(project)
+        if not as_template:
+            self._add_recent(Path(path))
+        if weights is not None and weights.exists():
+            self._load_weights(weights)
+        return True
+
+    def set_project(self, project: Project, modified: bool = False) -> None:
+        """Show `project` in this window (no questions asked)."""
+        self.autosaver.remove()
+        self.document.set_project(project)
+        if modified:
+            self.document.mark_settings_dirty()
+        self._update_title()
+        self.canvas.fit_to_view()
+        self.project_opened.emit(project.path)
+
+    def _load_weights(self, path: Path) -> None:
+        if self.training_panel is None:
+            return
+        try:
+            self.training_panel.load_weights(path)
+        except NetcanvasError as err:
+            self.statusBar().showMessage(f"Trained weights not loaded: {err}", 10000)
+        else:
+            self.statusBar().showMessage(f"Loaded trained weights from {path.name}", 6000)
+
+    def save(self) -> bool:
+        path = self.document.project.path
+        return self.save_to(path) if path else self.save_as()
+
+    def save_as(self) -> bool:
+        path = self.ask_save_path()
+        if not path:
+            return False
+        path = Path(path)
+        if path.suffix != EXTENSION:
+            path = path.with_name(path.name + EXTENSION)
+        return self.save_to(path)
+
+    def save_to(self, path: str | Path) -> bool:
+        """Write the project (and trained weights beside it, if any) to `path`."""
+        from designer.core.project_io import save_project
+
+        project, path = self.document.project, Path(path)
+        if project.name == "untitled":
+            project.name = path.stem
+        try:
+            save_project(project, path)
+            self._save_weights(project)
+        except NetcanvasError as err:
+            self.show_error("Could not save the project", str(err))
+            return False
+        self.document.mark_saved()
+        self.autosaver.remove()
+        self._add_recent(path)
+        self._update_title()
+        self.statusBar().showMessage(f"Saved {path}", 4000)
+        return True
+
+    def _save_weights(self, project: Project) -> None:
+        state = self.training_panel.trained_state() if self.training_panel else None
+        if state is None or project.weights_path is None:
+            return
+        from designer.core import weights
+        from designer.core.compiler import build_model
+
+        # NOTE: the weights must fit the graph as saved; after an edit that changes the layers
+        # they would not load again, so they are left out (with a message) instead.
+        try:
+            model, _source = build_model(project.graph, project.name)
+            model.load_state_dict(state, strict=True)
+        except (NetcanvasError, RuntimeError):
+            self.statusBar().showMessage(
+                "Trained weights not saved: the network changed since it was trained.", 10000
+            )
+            return
+        weights.save_weights(model, project.weights_path)
+
+    def export(self) -> None:
+        from designer.ui.export_dialog import ExportDialog
+
+        panel = self.training_panel
+        provider = panel.trained_state if panel is not None else (lambda: None)
+        self.export_dialog = ExportDialog(self.document, provider, self)
+        self.export_dialog.open()
+
+    # -- recent files and examples ---------------------------------------------------------
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recent", [])
+        items = [value] if isinstance(value, str) else list(value or [])
+        return [p for p in items if p][:MAX_RECENT]
+
+    def _add_recent(self, path: Path) -> None:
+        text = str(path.resolve())
+        items = [text, *[p for p in self.recent_files() if p != text]][:MAX_RECENT]
+        self.settings.setValue("recent", items)
+        self.settings.setValue("last_project", text)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.recent_files()
+        for path in recent:
+            action = self.recent_menu.addAction(Path(path).name)
+            action.setToolTip(path)
+            action.triggered.connect(lambda _c=False, p=path: self.open_path(p))
+        if not recent:
+            self.recent_menu.addAction("No recent projects").setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear list", lambda: self.settings.setValue("recent", []))
+
+    def _fill_examples_menu(self) -> None:
+        from designer.core.examples import example_path, list_examples
+
+        self.examples_menu.clear()
+        for name, title, description in list_examples():
+            action = self.examples_menu.addAction(title)
+            action.setStatusTip(description)
+            action.triggered.connect(
+                lambda _c=False, n=name: self.open_path(example_path(n), as_template=True)
+            )
+
+    def open_example(self, name: str) -> bool:
+        from designer.core.examples import example_path
+
+        return self.open_path(example_path(name), as_template=True)
+
+    # -- recovery --------------------------------------------------------------------------
+    def offer_recovery(self, ask: Callable[[Recovery], bool] | None = None) -> bool:
+        """If an earlier session left unsaved work behind, offer to restore it here."""
+        return offer_recovery(
+            lambda project: self.set_project(project, modified=True),
+            ask or (lambda rec: ask_restore(self, rec)),
+            self.recovery_dir,
+            on_error=lambda msg: self.show_error("Recovery failed", msg),
+        )
+
+    # -- dialogs (replaceable in tests) ----------------------------------------------------
+    def _ask_save_changes(self) -> Answer:
+        return QMessageBox.question(
+            self,
+            "Unsaved changes",
+            f"Save the changes to {self.display_name()!r} before closing it?",
+            Answer.Save | Answer.Discard | Answer.Cancel,
+            Answer.Save,
+        )
+
+    def _ask_open_path(self) -> str:
+        start = str(Path(self.recent_files()[0]).parent) if self.recent_files() else ""
+        return QFileDialog.getOpenFileName(self, "Open project", start, FILE_FILTER)[0]
+
+    def _ask_save_path(self) -> str:
+        project = self.document.project
+        start = str(project.path or Path.home() / (project.name + EXTENSION))
+        return QFileDialog.getSaveFileName(self, "Save project", start, FILE_FILTER)[0]
+
+    def _show_error(self, title: str, message: str) -> None:
+        QMessageBox.warning(self, title, message)
+
+    # -- Qt events -------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        if not (self._stop_training() and self.maybe_save()):
+            event.ignore()
+            return
+        if self.training_panel is not None:
+            self.training_panel.stop_and_wait()  # also joins a dataset preview still loading
+        self._save_layout()
+        self.autosaver.stop()
+        event.accept()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
+        if _project_urls(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt override)
+        paths = _project_urls(event.mimeData())
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        # NOTE: open after the drop returns; a modal question inside a drop handler stalls the
+        # source application on some platforms.
+        QTimer.singleShot(0, lambda: self.open_path(paths[0]))
+
+
+def _project_urls(mime: QMimeData) -> list[Path]:
+    if not mime.hasUrls():
+        return []
+    return [
+        Path(url.toLocalFile())
+        for url in mime.urls()
+        if url.isLocalFile() and url.toLocalFile().endswith(EXTENSION)
+    ]
