@@ -13,7 +13,6 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from designer.core.errors import NetcanvasError
 from designer.core.project import Project
 from designer.core.training.events import (
     BatchEnd,
@@ -94,10 +93,6 @@ class TrainingWorker(QObject):
     def _run(self) -> None:
         try:
             self._train()
-        except NetcanvasError as err:
-            self.failed.emit(Failed("data", str(err), getattr(err, "node_id", None)))
-        except MemoryError:
-            self.failed.emit(Failed("oom", "Out of memory while preparing the data or model."))
         except Exception as err:  # noqa: BLE001 - nothing may escape a worker thread
             text = str(err).strip().splitlines()[0] if str(err).strip() else ""
             self.failed.emit(Failed("runtime", f"{type(err).__name__}: {text}".rstrip(": ")))
@@ -108,25 +103,30 @@ class TrainingWorker(QObject):
             QThread.currentThread().quit()
 
     def _train(self) -> None:
-        from designer.core.training import engine  # imports torch: keep it off the GUI thread
+        # Imports torch: keep it off the GUI thread.
+        from designer.core.training import engine
+        from designer.core.training.failures import explain
+        from designer.core.training.prepare import node_of
 
         if self.control.stopped:
             return
-        model, source, dataset = engine.prepare(self._project, self._base_dir)
-        node_of = {attr: node_id for node_id, attr in source.attr_names.items()}
+        config = self._project.training
+        try:
+            model, source, dataset = engine.prepare(self._project, self._base_dir)
+        except Exception as exc:  # noqa: BLE001 - explained as one Failed, like the engine does
+            self.failed.emit(explain(exc, config))
+            return
         signals = {
             Started: self.started,
             BatchEnd: self.batch,
             EpochEnd: self.epoch,
             Failed: self.failed,
         }
-        for event in engine.train(model, dataset, self._project.training, self.control, node_of):
+        for event in engine.train(model, dataset, config, self.control, node_of(source)):
             if isinstance(event, Finished):
                 self.trained_state = {
                     k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()
                 }
                 self.finished.emit(event)
-                continue
-            signal = signals.get(type(event))
-            if signal is not None:
-                signal.emit(event)
+            else:
+                signals[type(event)].emit(event)

@@ -1,0 +1,148 @@
+"""Live plots: buffered points drawn by a ≤ 20 Hz timer, log-y, PNG/CSV export, ghosts, themes."""
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import csv
+import math
+
+import pytest
+from PySide6.QtGui import QImage, QPalette
+
+from designer.core.training.events import BatchEnd, EpochEnd
+from designer.ui.plots import TrainingPlots
+from designer.ui.theme import dark_palette
+
+
+def epoch(n, train, test, train_acc=None, test_acc=None):
+    return EpochEnd(n, train, test, train_acc, test_acc, 0.01, 1000.0, float(n))
+
+
+@pytest.fixture
+def plots(qtbot):
+    widget = TrainingPlots()
+    qtbot.addWidget(widget)
+    widget.resize(500, 700)
+    widget.show()
+    return widget
+
+
+def drawn(plot, name):
+    xs, ys = plot.curve(name).getData()
+    return ([] if xs is None else list(xs)), ([] if ys is None else list(ys))
+
+
+def test_redraw_is_throttled_by_a_timer_of_at_least_50_ms(plots, qtbot):
+    assert plots.timer.interval() >= 50
+    assert plots.timer.isSingleShot()
+    for n in range(1, 31):
+        plots.add_epoch(epoch(n, 1.0 / n, 1.5 / n, 0.5, 0.4))
+    # Buffered, not drawn yet: thirty events wait for one timer tick.
+    assert drawn(plots.loss, "train") == ([], [])
+    assert plots.timer.isActive()
+    qtbot.waitUntil(lambda: len(drawn(plots.loss, "train")[0]) == 30, timeout=2000)
+    xs, ys = drawn(plots.loss, "train")
+    assert xs == list(range(1, 31))
+    assert ys == pytest.approx([1.0 / n for n in range(1, 31)])
+    assert drawn(plots.loss, "test")[1][0] == pytest.approx(1.5)
+    assert drawn(plots.accuracy, "test")[1] == pytest.approx([0.4] * 30)
+
+
+def test_batch_loss_is_smoothed_with_an_ema_beside_the_raw_points(plots, qtbot):
+    losses = [2.0, 0.0, 0.0, 0.0]
+    for step, loss in enumerate(losses, start=1):
+        plots.add_batch(BatchEnd(1, step, loss))
+    qtbot.waitUntil(lambda: len(drawn(plots.batch, "smoothed")[0]) == 4, timeout=2000)
+    raw = drawn(plots.batch, "batch (raw)")[1]
+    smooth = drawn(plots.batch, "smoothed")[1]
+    assert raw == losses
+    assert smooth[0] == 2.0
+    assert smooth == sorted(smooth, reverse=True)  # decays towards the new level…
+    assert smooth[-1] > 1.0  # …without jumping to it
+
+
+def test_nan_points_are_skipped_and_regression_hides_accuracy(plots, qtbot):
+    plots.add_epoch(epoch(1, 0.5, math.nan))  # no test set: test loss is NaN
+    plots.add_epoch(epoch(2, 0.4, math.nan))
+    plots.set_classification(False)
+    qtbot.waitUntil(lambda: len(drawn(plots.loss, "train")[0]) == 2, timeout=2000)
+    assert plots.loss.series("test") == ([], [])
+    assert not plots.accuracy.isVisible()
+    plots.set_classification(True)
+    assert plots.accuracy.isVisible()
+
+
+def test_log_y_toggle_switches_the_axis_mode(plots):
+    plot = plots.loss
+    assert not plot.is_log_y()
+    plot.log_check.click()
+    assert plot.is_log_y()
+    assert plot.plot_item.getAxis("left").logMode
+    plot.set_log_y(False)
+    assert not plot.is_log_y()
+    assert not plot.log_check.isChecked()
+
+
+def test_csv_export_writes_every_series_by_epoch(plots, tmp_path):
+    plots.add_epoch(epoch(1, 0.9, 1.0, 0.5, 0.25))
+    plots.add_epoch(epoch(2, 0.6, 0.8, 0.75, 0.5))
+    plots.loss.save_csv(tmp_path / "loss.csv")
+    plots.accuracy.save_csv(tmp_path / "acc.csv")
+    with open(tmp_path / "loss.csv", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows == [["epoch", "train", "test"], ["1", "0.9", "1.0"], ["2", "0.6", "0.8"]]
+    with open(tmp_path / "acc.csv", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["epoch", "train", "test"]
+    assert [float(v) for v in rows[2][1:]] == [0.75, 0.5]
+
+
+def test_png_export_writes_an_image_of_the_plot(plots, tmp_path):
+    plots.add_epoch(epoch(1, 0.9, 1.0))
+    plots.add_epoch(epoch(2, 0.6, 0.8))
+    out = tmp_path / "loss.png"
+    plots.loss.save_png(out)
+    image = QImage(str(out))
+    assert not image.isNull()
+    assert image.width() > 100 and image.height() > 50
+
+
+def test_png_export_to_a_missing_folder_raises_oserror(plots, tmp_path):
+    with pytest.raises(OSError):
+        plots.loss.save_png(tmp_path / "missing" / "loss.png")
+
+
+def test_clear_starts_a_new_run_and_keeps_the_old_one_as_a_faint_ghost(plots, qtbot):
+    for n in (1, 2, 3):
+        plots.add_epoch(epoch(n, 1.0 / n, 1.2 / n))
+    plots.redraw()
+    plots.clear()
+    assert plots.loss.series("train") == ([], [])
+    assert drawn(plots.loss, "train") == ([], [])
+    assert plots.loss.ghost_count() == 2  # train and test of the previous run
+    ghost = plots.loss._ghosts[0]
+    assert ghost.opts["pen"].color().alphaF() < 0.5
+    plots.clear(keep_ghost=False)
+    assert plots.loss.ghost_count() == 0
+
+
+def test_axes_are_labelled_and_series_are_in_the_legend(plots):
+    item = plots.loss.plot_item
+    assert item.getAxis("bottom").labelText == "epoch"
+    assert item.getAxis("left").labelText == "loss"
+    names = [label.text for _sample, label in plots.loss.legend.items]
+    assert names == ["train", "test"]
+    train = plots.loss.curve("train").opts["pen"].color()
+    test = plots.loss.curve("test").opts["pen"].color()
+    assert train != test
+
+
+def test_plots_follow_a_dark_palette(plots):
+    light_bg = plots.loss.plot_widget.backgroundBrush().color()
+    plots.setPalette(dark_palette())
+    dark_bg = plots.loss.plot_widget.backgroundBrush().color()
+    assert dark_bg.lightness() < 80
+    assert dark_bg != light_bg
+    text = plots.loss.plot_item.getAxis("left").textPen().color()
+    assert text == dark_palette().color(QPalette.ColorRole.Text)
