@@ -65,6 +65,64 @@ class _FirstPaint(QObject):
         return False
 
 
+class _GeometryProbe(QObject):
+    """Test hook for the real-window test: screen coordinates of what the mouse must hit.
+
+    Writes `path` (JSON) now, and again each time `<path>.request` appears (then deletes it):
+    palette items by type id, the canvas viewport, and every node's ports.
+    """
+
+    def __init__(self, window, path: Path) -> None:
+        super().__init__(window)
+        self.window, self.path = window, path
+        self.request = path.with_name(path.name + ".request")
+        window.raise_()
+        window.activateWindow()
+        self._timer = QTimer(self, interval=50)
+        self._timer.timeout.connect(self._poll)
+        self._timer.start()
+        self.write()
+
+    def _poll(self) -> None:
+        if self.request.exists():
+            self.write()
+            self.request.unlink(missing_ok=True)
+
+    def write(self) -> None:
+        import json
+
+        def point(widget: QWidget, p) -> list[int]:
+            g = widget.mapToGlobal(p)
+            return [g.x(), g.y()]
+
+        tree = self.window.palette_widget.tree
+        palette = {}
+        for type_id, item in self.window.palette_widget.layers.items():
+            rect = tree.visualItemRect(item)
+            if not item.isHidden() and tree.viewport().rect().contains(rect.center()):
+                palette[type_id] = point(tree.viewport(), rect.center())
+        view = self.window.canvas
+        port = view.viewport()
+        nodes = {}
+        for node_id, item in view.canvas_scene.nodes.items():
+            ports = {f"in:{n}": p for n, p in item.inputs.items()}
+            ports |= {f"out:{n}": p for n, p in item.outputs.items()}
+            nodes[node_id] = {
+                k: point(port, view.mapFromScene(p.scenePos())) for k, p in ports.items()
+            }
+        top_left = port.mapToGlobal(port.rect().topLeft())
+        data = {
+            "palette": palette,
+            "canvas": [top_left.x(), top_left.y(), port.width(), port.height()],
+            "nodes": nodes,
+            "types": {k: n.type_id for k, n in self.window.document.graph.nodes.items()},
+            "edges": len(self.window.document.graph.edges),
+        }
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(tmp, self.path)
+
+
 def create_app(argv: Sequence[str]) -> QApplication:
     """The QApplication with name, organisation (for QSettings), icon and system theme."""
     from designer.ui.theme import follow_system
@@ -118,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     settings = QSettings()
     window = MainWindow(settings=settings)
+    if os.environ.get("NETCANVAS_TEST_SAVE_PATH"):
+        window.ask_save_path = lambda: os.environ["NETCANVAS_TEST_SAVE_PATH"]
     file_arg = _file_arg(argv)
 
     def after_first_paint() -> None:
@@ -126,9 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # NOTE: a zero timer, so a hook that quits the app stops the warm-up from starting.
         QTimer.singleShot(0, warm_torch)
         if os.environ.get("NETCANVAS_TEST_GEOMETRY_FILE"):
-            from designer.ui.test_hooks import install_geometry_hook
-
-            install_geometry_hook(window, os.environ["NETCANVAS_TEST_GEOMETRY_FILE"])
+            _GeometryProbe(window, Path(os.environ["NETCANVAS_TEST_GEOMETRY_FILE"]))
         if not os.environ.get("NETCANVAS_NO_START"):
             start(window, file_arg, settings)
 

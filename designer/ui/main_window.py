@@ -154,8 +154,12 @@ class MainWindow(QMainWindow):
         state = self.settings.value("window/state")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        if state is not None:
-            self.restoreState(state, STATE_VERSION)
+        if state is not None and self.restoreState(state, STATE_VERSION):
+            return
+        # First start: leave most of the window to the canvas.
+        d = self.docks
+        self.resizeDocks([d["palette"], d["inspector"]], [220, 400], Qt.Orientation.Horizontal)
+        self.resizeDocks([d["problems"]], [190], Qt.Orientation.Vertical)
 
     def _save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())

@@ -1,0 +1,180 @@
+"""A real window under Xvfb, driven by real mouse and keyboard input through xdotool.
+
+Drags Input and Linear from the palette onto the canvas (a true Qt drag and drop), wires the
+Input's output port to the Linear's input port with the mouse, saves with Ctrl+S and checks
+the file. The app runs in a subprocess; a test hook (NETCANVAS_TEST_GEOMETRY_FILE) tells the
+test where things are on screen.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.xvfb
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREEN = "1600x1000x24"
+
+
+def _wait_for(condition: Callable[[], object], timeout: float, what: str) -> object:
+    """Poll `condition` until it returns something truthy; fail naming `what` at the deadline."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        # NOTE: a deadline loop on an external process (X server, app); not a fixed sleep.
+        time.sleep(0.02)
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def _free_display() -> int:
+    for n in range(91, 200):
+        if not Path(f"/tmp/.X{n}-lock").exists() and not Path(f"/tmp/.X11-unix/X{n}").exists():
+            return n
+    pytest.skip("no free X display number")
+
+
+@pytest.fixture
+def xvfb():
+    missing = [tool for tool in ("Xvfb", "xdotool") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"{' and '.join(missing)} not installed (apt-get install xvfb xdotool)")
+    n = _free_display()
+    server = subprocess.Popen(
+        ["Xvfb", f":{n}", "-screen", "0", SCREEN, "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for(
+            lambda: Path(f"/tmp/.X11-unix/X{n}").exists() or server.poll() is not None,
+            20,
+            "the Xvfb socket",
+        )
+        if server.poll() is not None:
+            pytest.skip(f"Xvfb :{n} did not start")
+        yield f":{n}"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+class App:
+    """The app in a subprocess, plus the mouse and keyboard to drive it."""
+
+    def __init__(self, display: str, tmp: Path) -> None:
+        self.display = display
+        self.geometry = tmp / "geometry.json"
+        self.request = tmp / "geometry.json.request"
+        self.saved = tmp / "e2e.netcanvas"
+        self.log = (tmp / "app.log").open("w")
+        env = dict(os.environ)
+        env.update(
+            DISPLAY=display,
+            QT_QPA_PLATFORM="xcb",
+            HOME=str(tmp),
+            XDG_CONFIG_HOME=str(tmp / "config"),
+            XDG_DATA_HOME=str(tmp / "data"),
+            XDG_RUNTIME_DIR=str(tmp),
+            NETCANVAS_RECOVERY_DIR=str(tmp / "recovery"),
+            NETCANVAS_NO_START="1",
+            NETCANVAS_TEST_GEOMETRY_FILE=str(self.geometry),
+            NETCANVAS_TEST_SAVE_PATH=str(self.saved),
+        )
+        code = "import sys; from designer.app import main; sys.exit(main([]))"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", code], cwd=ROOT, env=env, stdout=self.log, stderr=self.log
+        )
+        self.env = env
+
+    def xdotool(self, *args: object) -> None:
+        subprocess.run(
+            ["xdotool", *map(str, args)], env=self.env, check=True, capture_output=True, timeout=20
+        )
+
+    def layout(self) -> dict:
+        """Fresh screen coordinates from the app."""
+        self.request.touch()
+        _wait_for(lambda: not self.request.exists() or self.proc.poll() is not None, 20, "geometry")
+        assert self.proc.poll() is None, self.output()
+        return json.loads(self.geometry.read_text(encoding="utf-8"))
+
+    def drag(self, start: tuple[int, int], end: tuple[int, int], steps: int = 12) -> None:
+        """Press, move in steps (so Qt sees a drag), release: a real drag under X."""
+        self.xdotool("mousemove", *start)
+        self.xdotool("mousedown", 1)
+        for i in range(1, steps + 1):
+            x = start[0] + (end[0] - start[0]) * i // steps
+            y = start[1] + (end[1] - start[1]) * i // steps
+            self.xdotool("mousemove", x, y)
+        self.xdotool("mousemove", *end)
+        self.xdotool("mouseup", 1)
+
+    def output(self) -> str:
+        self.log.flush()
+        return Path(self.log.name).read_text(encoding="utf-8", errors="replace")[-3000:]
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.log.close()
+
+
+@pytest.fixture
+def app(xvfb, tmp_path):
+    running = App(xvfb, tmp_path)
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+def _node_of_type(layout: dict, type_id: str) -> str:
+    ids = [k for k, t in layout["types"].items() if t == type_id]
+    assert len(ids) == 1, layout["types"]
+    return ids[0]
+
+
+def test_drag_layers_connect_and_save_with_real_mouse(app):
+    _wait_for(lambda: app.geometry.exists() or app.proc.poll() is not None, 60, "the window")
+    assert app.proc.poll() is None, app.output()
+    layout = app.layout()
+    assert {"input", "linear"} <= set(layout["palette"]), layout["palette"]
+    x0, y0, w, h = layout["canvas"]
+    cy = y0 + h // 2
+
+    app.drag(tuple(layout["palette"]["input"]), (x0 + w // 5, cy))
+    _wait_for(lambda: app.layout()["types"], 20, "the Input to land on the canvas")
+    app.drag(tuple(layout["palette"]["linear"]), (x0 + (4 * w) // 5, cy))
+    _wait_for(lambda: len(app.layout()["types"]) == 2, 20, "the Linear to land on the canvas")
+
+    layout = app.layout()
+    src = layout["nodes"][_node_of_type(layout, "input")]["out:y"]
+    dst = layout["nodes"][_node_of_type(layout, "linear")]["in:x"]
+    app.drag(tuple(src), tuple(dst))
+    _wait_for(lambda: app.layout()["edges"] == 1, 20, "the connection")
+
+    app.xdotool("key", "ctrl+s")
+    _wait_for(app.saved.exists, 20, "Ctrl+S to write the project")
+    data = json.loads(app.saved.read_text(encoding="utf-8"))
+    types = {n["id"]: n["type"] for n in data["nodes"]}
+    assert sorted(types.values()) == ["input", "linear"]
+    assert len(data["edges"]) == 1
+    edge = data["edges"][0]
+    assert types[edge["src"]] == "input" and types[edge["dst"]] == "linear"
+    assert (edge["src_port"], edge["dst_port"]) == ("y", "x")
