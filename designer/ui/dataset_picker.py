@@ -119,7 +119,7 @@ class DatasetPicker(QWidget):
     """Source, file/target and built-in choice, split, and a live preview."""
 
     edited = Signal(str)  # DataConfig field name
-    preview_ready = Signal()  # the preview shows the current settings (or their error)
+    preview_ready = Signal()  # the preview shows the current settings (or why it can't)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -284,11 +284,10 @@ class DatasetPicker(QWidget):
         path = stored_path(chosen, self.project_path) if chosen else ""
         if path == self.config.path:
             return
-        self.config.path = path
         if self.config.source == "csv":
             columns = csv_columns(self._resolved(path))
             if self.config.target not in columns:
-                self.config.target = columns[-1] if columns else ""
+                self.config.target = columns[-1] if columns else ""  # usually the label
         self._set("path", path)
 
     def browse(self) -> None:
@@ -354,7 +353,7 @@ class DatasetPicker(QWidget):
         self.table.clear()
         if not view.rows:
             self.table.hide()
-            self.preview_ready.emit()
+            self._ready()
             return
         # Wide tables show their first features and the target.
         features = list(view.columns[:-1])
@@ -371,7 +370,12 @@ class DatasetPicker(QWidget):
                 self.table.setItem(r, c, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
         self.table.show()
-        self.preview_ready.emit()
+        self._ready()
+
+    def _ready(self) -> None:
+        # A preview of settings changed since it started is shown, but is not "ready".
+        if not self._stale:
+            self.preview_ready.emit()
 
     def _on_failed(self, message: str) -> None:
         self._show_error(message)
@@ -383,7 +387,7 @@ class DatasetPicker(QWidget):
         self.table.clear()
         self.table.hide()
         self._show_thumbnails(None)
-        self.preview_ready.emit()
+        self._ready()
 
     def _show_thumbnails(self, view: Preview | None) -> None:
         while self.thumbs.count():

@@ -121,8 +121,9 @@ class SettingsForm(QWidget):
             spin.valueChanged.connect(lambda _v, n=name: self._commit(n))
             return spin
         line = QLineEdit()
-        low, high = LR_RANGE if name == "lr" else (spec.minimum or 0.0, spec.maximum or 1e9)
-        validator = QDoubleValidator(low, high, 10, line)
+        # NOTE: the validator only keeps out letters and minus signs; the range is checked on
+        # commit, so an out-of-range value gets a message instead of being silently ignored.
+        validator = QDoubleValidator(0.0, math.inf, 12, line)
         validator.setNotation(QDoubleValidator.Notation.ScientificNotation)
         line.setValidator(validator)
         line.setPlaceholderText("e.g. 1e-3" if name == "lr" else "")
@@ -326,7 +327,7 @@ class TrainingPanel(QWidget):
         if analysis is not None and analysis.errors:
             first = analysis.errors[0]
             count = len(analysis.errors)
-            text = f"Fix the model first ({count} error{'s' * (count > 1)}): {first.message}"
+            text = f"the model has {count} error{'s' * (count > 1)}: {first.message}"
             self._show_failure(text, first.node_id)
             return False
         project = self.document.project
@@ -356,7 +357,7 @@ class TrainingPanel(QWidget):
         if self._worker is not None:
             self._worker.stop()
             self.status.setText("Stopping…")
-            self.pause_button.setEnabled(False)
+            self._update_buttons()
 
     def toggle_pause(self) -> None:
         worker = self._worker
@@ -429,6 +430,9 @@ class TrainingPanel(QWidget):
         self.last_finished = event
         self._trained = self._worker.trained_state
         self.plots.redraw()
+        if not event.stopped_by_user:
+            self.progress.setValue(self.progress.maximum())
+            self.progress.setFormat(f"epoch {event.epochs_run}/{self._epochs} · done")
         if event.stopped_by_user:
             head = f"Stopped after {event.epochs_run} epoch{'s' * (event.epochs_run != 1)}"
         elif event.stopped_early:
@@ -441,7 +445,7 @@ class TrainingPanel(QWidget):
         if not self._current():
             return
         self.last_failure = event
-        self._show_failure(f"Training failed: {event.message}", event.node_id)
+        self._show_failure(event.message, event.node_id)
 
     def _on_done(self) -> None:
         if self._current():
@@ -454,9 +458,9 @@ class TrainingPanel(QWidget):
             return
         self._worker = None
         self.plots.redraw()
-        if self.progress.maximum() == 0:
+        if self.progress.maximum() == 0:  # ended before Started: leave the busy look
             self.progress.setRange(0, 1)
-        self.progress.setFormat("")
+            self.progress.setFormat("")
         if self.status.text() in ("Stopping…", "Preparing data and model…", "Paused"):
             self.status.setText("Stopped")
         self.form.refresh_devices()  # torch is loaded now: CUDA can be probed cheaply
@@ -471,11 +475,11 @@ class TrainingPanel(QWidget):
             text += f" · ETA {format_duration(remaining)}"
         self.progress.setFormat(text)
 
-    def _show_failure(self, text: str, node_id: str | None) -> None:
-        self.message.setText(text)
+    def _show_failure(self, message: str, node_id: str | None) -> None:
+        self.message.setText(f"Training failed: {message}")
         self.message.show()
         self.status.setText("Failed")
-        self.failed.emit(text, node_id)
+        self.failed.emit(message, node_id)
 
     def _settings_edited(self, _name: str = "") -> None:
         mark = getattr(self.document, "mark_settings_dirty", None)
