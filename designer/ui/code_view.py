@@ -18,7 +18,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from designer.core.codegen import CodegenError, generate
-from designer.ui.theme import is_dark
+from designer.ui.theme import ERROR_STYLE, is_dark
 
 
 def _fmt(color: str, bold: bool = False, italic: bool = False) -> QTextCharFormat:
@@ -106,7 +106,7 @@ class CodeView(QWidget):
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
         self.error_label.setObjectName("codeError")
-        self.error_label.setStyleSheet("color: #d9534f; padding: 4px;")
+        self.error_label.setStyleSheet(ERROR_STYLE + " padding: 4px;")
         self.error_label.hide()
         self.editor = QPlainTextEdit()
         self.editor.setReadOnly(True)

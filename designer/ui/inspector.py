@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
 
 from designer.core.layers.spec import ParamSpec, format_shape
 from designer.core.training.config import INITS
+from designer.ui.theme import ERROR_STYLE
 
 INT_MIN, INT_MAX = -(2**31) + 1, 2**31 - 1
-ERROR_STYLE = "color: #d9534f;"
 
 
 class FloatSpinBox(QDoubleSpinBox):

@@ -33,6 +33,7 @@ from designer.ui.inspector import Inspector
 from designer.ui.palette import Palette
 from designer.ui.problems_view import ProblemsView
 from designer.ui.summary_view import SummaryView
+from designer.ui.theme import BANNER_STYLE
 
 CLIPBOARD_MIME = "application/x-netcanvas-graph"
 FILE_FILTER = f"Netcanvas projects (*{EXTENSION});;All files (*)"
@@ -85,9 +86,7 @@ class MainWindow(QMainWindow):
     # -- layout ----------------------------------------------------------------------------
     def _build_central(self) -> None:
         self.banner = QLabel(objectName="banner", wordWrap=True)
-        self.banner.setStyleSheet(
-            "QLabel#banner { background: #f0ad4e; color: #222; padding: 6px; font-weight: bold; }"
-        )
+        self.banner.setStyleSheet(BANNER_STYLE)
         self.banner.hide()
         self.canvas = CanvasView(self.document)
         central = QWidget()

@@ -6,6 +6,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
+# Readable on light and dark backgrounds alike.
+ERROR_STYLE = "color: #d9534f;"
+BANNER_STYLE = "background: #f0ad4e; color: #222; padding: 6px; font-weight: bold;"
+
 
 def is_dark(app: QGuiApplication | None = None) -> bool:
     """True when the system asks for a dark scheme (or the current palette already is dark)."""

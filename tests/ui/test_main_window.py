@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent
+from PySide6.QtGui import QKeySequence as Keys
 
 from designer.core.examples import example_path
 from designer.core.graph import Edge
@@ -287,3 +288,30 @@ def test_trained_weights_are_saved_beside_and_loaded_on_open(make_window, tmp_pa
     loaded = second.training_panel.trained_state()
     assert loaded is not None and set(loaded) == set(state)
     assert all(torch.equal(loaded[k], state[k]) for k in state)
+
+
+def test_export_action_opens_the_export_dialog(window, qtbot):
+    build_mlp(window.document)
+    window.show()
+    window.findChild(type(window.undo_action), "export").trigger()
+    dialog = window.export_dialog
+    qtbot.waitUntil(dialog.isVisible)
+    assert dialog.document is window.document
+    dialog.reject()
+
+
+def test_view_actions_fit_and_auto_layout(window):
+    ids = build_mlp(window.document)
+    for node_id in ids.values():  # pile them up in one spot
+        window.document.graph.move(node_id, (0.0, 0.0))
+    actions = {a.text(): a for a in window.menuBar().actions()}
+    view_menu = actions["&View"].menu()
+    by_text = {a.text(): a for a in view_menu.actions()}
+    by_text["Auto-&Layout"].trigger()
+    positions = {window.document.graph.nodes[i].pos for i in ids.values()}
+    assert len(positions) == 3
+    assert window.undo_action.text().startswith("Undo ")
+    assert Keys("Ctrl+L") in by_text["Auto-&Layout"].shortcuts()
+    assert Keys("Ctrl+0") in by_text["&Fit to Window"].shortcuts()
+    toggles = [a for a in view_menu.actions() if a.isCheckable()]
+    assert {a.text() for a in toggles} >= {"Layers", "Inspector", "Code", "Problems", "Training"}
