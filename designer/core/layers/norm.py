@@ -15,7 +15,7 @@ from designer.core.layers.common import (
 from designer.core.layers.registry import register
 from designer.core.layers.spec import LayerSpec, ModuleCode, ParamSpec, call_module
 
-_EPS = ParamSpec("eps", float, 1e-5, "Added to the variance so it is never zero", minimum=0.0)
+_EPS = ParamSpec("eps", float, 1e-5, "Added to the variance so it is never zero", minimum=1e-12)
 _MOMENTUM = ParamSpec(
     "momentum",
     float,
