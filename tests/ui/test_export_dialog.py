@@ -1,0 +1,162 @@
+"""ExportDialog: each format written through designer.core.export, trained weights included."""
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import subprocess
+import sys
+
+import pytest
+from PySide6.QtWidgets import QDialog
+
+from designer.core.examples import build_example
+from designer.ui.document import Document
+from designer.ui.export_dialog import ExportDialog
+
+
+@pytest.fixture
+def document():
+    return Document(build_example("iris_mlp"))
+
+
+@pytest.fixture
+def trained(document):
+    """A state dict that differs from a fresh model's, as training would leave it."""
+    import torch
+
+    from designer.core.compiler import build_model
+
+    model, _source = build_model(document.graph, document.project.name)
+    with torch.no_grad():
+        for i, param in enumerate(model.parameters()):
+            param.copy_(torch.linspace(-1, 1, param.numel()).reshape(param.shape) * (i + 1))
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+@pytest.fixture
+def make_dialog(qtbot):
+    def make(document, state=None):
+        dialog = ExportDialog(document, lambda: state)
+        qtbot.addWidget(dialog)
+        return dialog
+
+    return make
+
+
+def export(dialog, fmt, path):
+    dialog.set_format(fmt)
+    dialog.set_path(path)
+    dialog._export_clicked()
+    assert dialog.error_box is None, dialog.error_box.text()
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    assert dialog.written == path
+    return path
+
+
+def test_python_export_writes_a_module_that_imports_and_runs(make_dialog, document, tmp_path):
+    out = export(make_dialog(document), "python", tmp_path / "iris_net.py")
+    code = (
+        "import sys, torch\n"
+        f"sys.path.insert(0, {str(tmp_path)!r})\n"
+        "import iris_net\n"
+        "model = iris_net.make_model()\n"
+        "print(tuple(model(torch.zeros(5, 4)).shape))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "(5, 3)"
+    assert out.read_text().count("import torch") >= 1
+
+
+def test_training_script_export_writes_valid_python(make_dialog, document, tmp_path):
+    out = export(make_dialog(document), "script", tmp_path / "train.py")
+    text = out.read_text()
+    compile(text, str(out), "exec")
+    assert "iris" in text
+
+
+def test_pt2_export_carries_the_trained_weights(make_dialog, document, trained, tmp_path):
+    import torch
+
+    dialog = make_dialog(document, trained)
+    dialog.set_format("pt2")
+    assert dialog.use_trained.isEnabled() and dialog.use_trained.isChecked()
+    out = export(dialog, "pt2", tmp_path / "iris.pt2")
+    program = torch.export.load(str(out))
+    x = torch.linspace(-2, 2, 12).reshape(3, 4)
+    got = program.module()(x)
+    from designer.core.compiler import build_model
+
+    model, _source = build_model(document.graph, document.project.name)
+    model.load_state_dict(trained)
+    fresh = model(x)
+    assert torch.allclose(got, fresh, atol=1e-5)
+
+
+def test_onnx_export_carries_the_trained_weights(make_dialog, document, trained, tmp_path):
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    out = export(make_dialog(document, trained), "onnx", tmp_path / "iris.onnx")
+    graph = onnx.load(str(out)).graph
+    arrays = [numpy_helper.to_array(t) for t in graph.initializer]
+    want = trained["hidden.weight"].numpy()
+    assert any(a.shape == want.shape and np.allclose(a, want) for a in arrays)
+
+
+def test_weights_export_needs_trained_weights_and_writes_them(
+    make_dialog, document, trained, tmp_path
+):
+    import torch
+
+    from designer.core.weights import read_weights
+
+    untrained = make_dialog(document)
+    untrained.set_format("weights")
+    assert not untrained.export_button.isEnabled()
+    assert "Train" in untrained.note.text()
+    out = export(make_dialog(document, trained), "weights", tmp_path / "iris.safetensors")
+    saved = read_weights(out)
+    assert set(saved) == set(trained)
+    assert all(torch.equal(saved[k], trained[k]) for k in trained)
+
+
+def test_a_failure_is_one_line_in_a_message_box(make_dialog, document, tmp_path):
+    dialog = make_dialog(document)
+    dialog.set_format("python")
+    dialog.set_path(tmp_path / "missing" / "net.py")
+    dialog._export_clicked()
+    box = dialog.error_box
+    assert box is not None and box.isVisible()
+    assert "missing" in box.text()
+    assert "\n" not in box.text() and "Traceback" not in box.text()
+    assert dialog.result() != QDialog.DialogCode.Accepted
+    assert not (tmp_path / "missing").exists()
+
+
+def test_weights_from_an_older_graph_are_refused_clearly(make_dialog, document, trained, tmp_path):
+    document.graph.set_param("n2", "out_features", 8)  # edited after training
+    dialog = make_dialog(document, trained)
+    dialog.set_format("weights")
+    dialog.set_path(tmp_path / "w.safetensors")
+    dialog._export_clicked()
+    assert dialog.error_box is not None
+    assert "no longer fit" in dialog.error_box.text()
+    assert not (tmp_path / "w.safetensors").exists()
+
+
+def test_changing_the_format_changes_the_file_suffix(make_dialog, document, tmp_path):
+    dialog = make_dialog(document)
+    dialog.set_format("python")
+    dialog.set_path(tmp_path / "mine.py")
+    dialog.set_format("onnx")
+    assert dialog.path.text() == str(tmp_path / "mine.onnx")
+    assert not dialog.use_trained.isHidden() and not dialog.use_trained.isEnabled()
+    assert "freshly initialised" in dialog.note.text()
+    dialog.set_format("python")
+    assert dialog.use_trained.isHidden()
+    fresh = make_dialog(document)
+    fresh.set_format("script")
+    assert fresh.path.text().endswith("train.py")
