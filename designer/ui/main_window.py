@@ -88,6 +88,8 @@ class MainWindow(QMainWindow):
         self.banner = QLabel(objectName="banner", wordWrap=True)
         self.banner.setStyleSheet(BANNER_STYLE)
         self.banner.hide()
+        self._banner_failure = False
+        self.document.analysis_changed.connect(lambda _a: self._clear_failure())
         self.canvas = CanvasView(self.document)
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -120,6 +122,9 @@ class MainWindow(QMainWindow):
             "summary": self._dock("Model summary", "summary", self.summary, bottom),
             "code": self._dock("Code", "code", self.code_view, right),
         }
+        # Side docks run the full height; the bottom ones sit under the canvas only.
+        self.setCorner(Qt.Corner.BottomLeftCorner, left)
+        self.setCorner(Qt.Corner.BottomRightCorner, right)
         self.tabifyDockWidget(self.docks["problems"], self.docks["summary"])
         self.tabifyDockWidget(self.docks["inspector"], self.docks["code"])
         self.docks["inspector"].raise_()
@@ -238,9 +243,21 @@ class MainWindow(QMainWindow):
         self.setWindowModified(self.document.is_modified())
 
     def _read_only_changed(self, read_only: bool, reason: str) -> None:
-        self.banner.setText(reason)
-        self.banner.setVisible(read_only)
         self.statusBar().showMessage(reason if read_only else "Editing enabled again.", 6000)
+        if read_only:
+            self._show_banner(reason, failure=False)
+        elif not self._banner_failure:  # a failure stays up until the next edit
+            self.banner.hide()
+
+    def _show_banner(self, text: str, failure: bool) -> None:
+        self.banner.setText(text)
+        self.banner.show()
+        self._banner_failure = failure
+
+    def _clear_failure(self) -> None:
+        if self._banner_failure and not self.document.is_read_only():
+            self._banner_failure = False
+            self.banner.hide()
 
     def show_training_failure(self, message: str, node_id: object) -> None:
         """Select the layer the failure points at (if any) and show the message."""
@@ -253,8 +270,7 @@ class MainWindow(QMainWindow):
             message = f"Training failed at {name}: {message}"
         else:
             message = f"Training failed: {message}"
-        self.banner.setText(message)
-        self.banner.show()
+        self._show_banner(message, failure=True)
         self.statusBar().showMessage(message, 15000)
 
     # -- clipboard -------------------------------------------------------------------------

@@ -213,12 +213,18 @@ def test_editing_is_refused_while_training(window):
     assert doc.add_node("linear", (0, 0)) is not None
 
 
-def test_training_failure_selects_the_node(window):
+def test_training_failure_selects_the_node_and_stays_until_an_edit(window):
     ids = build_mlp(window.document)
+    panel = window.training_panel
     window.show()
-    window.training_panel.failed.emit("loss became NaN", ids["linear"])
+    panel.training_started.emit()
+    panel.failed.emit("loss became NaN", ids["linear"])
+    panel.training_stopped.emit()
     assert window.document.selection == [ids["linear"]]
+    assert window.banner.isVisible()
     assert "linear1" in window.banner.text() and "NaN" in window.banner.text()
+    window.document.set_param(ids["linear"], "out_features", 5)
+    assert not window.banner.isVisible()
 
 
 def test_dropping_a_project_file_opens_it(window, qtbot, tmp_path):
@@ -315,3 +321,22 @@ def test_view_actions_fit_and_auto_layout(window):
     assert Keys("Ctrl+0") in by_text["&Fit to Window"].shortcuts()
     toggles = [a for a in view_menu.actions() if a.isCheckable()]
     assert {a.text() for a in toggles} >= {"Layers", "Inspector", "Code", "Problems", "Training"}
+
+
+def test_real_training_locks_editing_then_save_writes_weights(window, qtbot, tmp_path):
+    pytest.importorskip("torch")
+    assert window.open_example("iris_mlp")
+    window.document.project.training.epochs = 2
+    panel = window.training_panel
+    window.show()
+    with qtbot.waitSignal(panel.training_stopped, timeout=60_000):
+        assert panel.start()
+        assert window.banner.isVisible()
+        assert window.document.is_read_only()
+        assert window.document.add_node("linear", (0, 0)) is None
+    assert not window.document.is_read_only()
+    assert not window.banner.isVisible()
+    assert panel.trained_state() is not None
+    path = tmp_path / "iris.netcanvas"
+    assert window.save_to(path)
+    assert (tmp_path / "iris.safetensors").stat().st_size > 0
