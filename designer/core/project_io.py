@@ -374,7 +374,11 @@ def _show(value: object) -> str:
     if isinstance(value, dict):
         return "an object"
     if isinstance(value, list):
-        return "a list" if value else "an empty list"
+        if not value:
+            return "an empty list"
+        if len(value) <= 8 and all(isinstance(v, str | int | float | bool) for v in value):
+            return _clip(json.dumps(value, ensure_ascii=False), 40)
+        return "a list"
     if value is None:
         return "null"
     if isinstance(value, bool):
