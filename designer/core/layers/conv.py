@@ -64,10 +64,15 @@ def _check_input(x, dims: int, params) -> None:
         )
 
 
-def _same_padding(params) -> tuple[int, int]:
-    """Padding before and after, as torch splits it for padding='same'."""
-    total = p_int(params, "dilation") * (p_int(params, "kernel_size") - 1)
-    return total // 2, total - total // 2
+def _padding(params) -> tuple[int, int]:
+    """Padding before and after each spatial dim, as torch splits it for padding='same'."""
+    pad = params["padding"]
+    if pad == "valid":
+        return 0, 0
+    if pad == "same":
+        total = p_int(params, "dilation") * (p_int(params, "kernel_size") - 1)
+        return total // 2, total - total // 2
+    return p_int(params, "padding"), p_int(params, "padding")
 
 
 def _conv_infer(dims: int):
@@ -75,12 +80,9 @@ def _conv_infer(dims: int):
         x = one_input(in_shapes)
         _check_input(x, dims, params)
         k, s, d = (p_int(params, n) for n in ("kernel_size", "stride", "dilation"))
-        pad = params["padding"]
-        if pad == "same" and s != 1:
+        if params["padding"] == "same" and s != 1:
             raise ShapeError("padding='same' only works with stride 1; set padding to a number")
-        before, after = (
-            _same_padding(params) if pad == "same" else (0, 0) if pad == "valid" else (pad, pad)
-        )
+        before, after = _padding(params)
         mode = params["padding_mode"]
         for size in x[1:]:
             if mode == "reflect" and max(before, after) >= size:
