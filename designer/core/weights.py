@@ -68,7 +68,7 @@ def load_weights(model, path: str | os.PathLike) -> None:
                 f"{path}: does not fit this model: tensor {key!r} is "
                 f"{_dims(got.shape)} in the file but {_dims(want.shape)} in the model"
             )
-    extra = [k for k in tensors if k not in expected]
+    extra = sorted(k for k in tensors if k not in expected)
     if extra:
         raise WeightsError(
             f"{path}: does not fit this model: the file has a tensor {extra[0]!r} the model lacks"
