@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QMimeData, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtGui import QKeySequence as Keys
 from PySide6.QtWidgets import (
@@ -45,8 +45,6 @@ Answer = QMessageBox.StandardButton
 
 class MainWindow(QMainWindow):
     """One open project. Dialog answers are injectable (`ask_*` attributes) for tests."""
-
-    project_opened = Signal(object)  # Path | None
 
     def __init__(
         self,
@@ -109,8 +107,7 @@ class MainWindow(QMainWindow):
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
         self.palette_widget = Palette()
-        if hasattr(self.palette_widget, "add_requested"):
-            self.palette_widget.add_requested.connect(self.canvas.add_at_center)
+        self.palette_widget.add_requested.connect(self.canvas.add_at_center)
         self.inspector = Inspector(self.document)
         self.summary = SummaryView(self.document)
         self.code_view = CodeView(self.document)
@@ -329,14 +326,15 @@ class MainWindow(QMainWindow):
 
     def open_path(self, path: str | Path, as_template: bool = False) -> bool:
         """Open a project file (asking about unsaved changes first). False if not opened."""
-        if not (self._stop_training() and self.maybe_save()):
-            return False
         from designer.core.project_io import load_project
 
+        # NOTE: read first, so a broken file never costs the user the project they have open.
         try:
             project = load_project(path)
         except NetcanvasError as err:
             self.show_error("Could not open the project", str(err))
+            return False
+        if not (self._stop_training() and self.maybe_save()):
             return False
         weights = project.weights_path
         if as_template:
@@ -356,7 +354,6 @@ class MainWindow(QMainWindow):
             self.document.mark_settings_dirty()
         self._update_title()
         self.canvas.fit_to_view()
-        self.project_opened.emit(project.path)
 
     def _load_weights(self, path: Path) -> None:
         if self.training_panel is None:
@@ -390,7 +387,6 @@ class MainWindow(QMainWindow):
             project.name = path.stem
         try:
             save_project(project, path)
-            self._save_weights(project)
         except NetcanvasError as err:
             self.show_error("Could not save the project", str(err))
             return False
@@ -399,6 +395,7 @@ class MainWindow(QMainWindow):
         self._add_recent(path)
         self._update_title()
         self.statusBar().showMessage(f"Saved {path}", 4000)
+        self._save_weights(project)
         return True
 
     def _save_weights(self, project: Project) -> None:
@@ -418,7 +415,10 @@ class MainWindow(QMainWindow):
                 "Trained weights not saved: the network changed since it was trained.", 10000
             )
             return
-        weights.save_weights(model, project.weights_path)
+        try:
+            weights.save_weights(model, project.weights_path)
+        except NetcanvasError as err:
+            self.show_error("Trained weights not saved", str(err))
 
     def export(self) -> None:
         from designer.ui.export_dialog import ExportDialog
