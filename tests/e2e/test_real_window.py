@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -37,11 +38,19 @@ def _wait_for(condition: Callable[[], object], timeout: float, what: str) -> obj
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-def _free_display() -> int:
-    for n in range(91, 200):
-        if not Path(f"/tmp/.X{n}-lock").exists() and not Path(f"/tmp/.X11-unix/X{n}").exists():
-            return n
-    pytest.skip("no free X display number")
+def _read_display(fd: int, timeout: float) -> str:
+    """The display number Xvfb writes to `fd` once it accepts connections ("" on timeout)."""
+    text = b""
+    deadline = time.monotonic() + timeout
+    while not text.endswith(b"\n"):
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            return ""
+        chunk = os.read(fd, 16)
+        if not chunk:
+            return ""
+        text += chunk
+    return text.decode().strip()
 
 
 @pytest.fixture
@@ -49,22 +58,23 @@ def xvfb():
     missing = [tool for tool in ("Xvfb", "xdotool") if shutil.which(tool) is None]
     if missing:
         pytest.skip(f"{' and '.join(missing)} not installed (apt-get install xvfb xdotool)")
-    n = _free_display()
+    # NOTE: -displayfd makes Xvfb pick a free display itself and report it when it is ready,
+    # so there is no display-number guessing and no waiting for the socket to appear.
+    read_end, write_end = os.pipe()
     server = subprocess.Popen(
-        ["Xvfb", f":{n}", "-screen", "0", SCREEN, "-nolisten", "tcp"],
+        ["Xvfb", "-displayfd", str(write_end), "-screen", "0", SCREEN, "-nolisten", "tcp"],
+        pass_fds=(write_end,),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    os.close(write_end)
     try:
-        _wait_for(
-            lambda: Path(f"/tmp/.X11-unix/X{n}").exists() or server.poll() is not None,
-            20,
-            "the Xvfb socket",
-        )
-        if server.poll() is not None:
-            pytest.skip(f"Xvfb :{n} did not start")
-        yield f":{n}"
+        number = _read_display(read_end, 30)
+        if not number:
+            pytest.skip("Xvfb did not start")
+        yield f":{number}"
     finally:
+        os.close(read_end)
         server.terminate()
         server.wait(10)
 
