@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from designer.core.data.dataset import DataError, Dataset
+from designer.core.errors import NetcanvasError
 from designer.core.training import recipe
 from designer.core.training.config import TrainingConfig
 from designer.core.training.events import (
@@ -58,8 +59,12 @@ def train(
     settings = config.to_dict()
     start_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     device = "cpu"
+    threads = torch.get_num_threads()
     try:
-        device = str(recipe.pick_device(config.device))
+        try:
+            device = str(recipe.pick_device(config.device))
+        except ValueError as err:
+            raise NetcanvasError(str(err)) from None
         keep_best = config.early_stopping > 0 if restore_best is None else restore_best
         yield from _run(model, data, settings, control, torch.device(device), keep_best)
     except Exception as exc:  # noqa: BLE001 - every failure becomes one Failed event
@@ -69,6 +74,8 @@ def train(
         model.load_state_dict(start_state)
         free_device_memory(device)
         yield failed
+    finally:
+        torch.set_num_threads(threads)
 
 
 def train_project(
@@ -127,7 +134,9 @@ def _run(model, data, settings, control, device, keep_best):
         if arr is not None and arr.dtype.kind == "f" and not np.isfinite(arr).all():
             raise DataError(f"{data.name}: {name} holds NaN or infinite values")
 
-    width = recipe.output_width(model, _tensor(data.x_train[:2], device))
+    width, step_macs = recipe.probe(model, _tensor(data.x_train[:2], device), batch_size)
+    if device.type == "cpu":
+        torch.set_num_threads(recipe.cpu_threads(step_macs))
     x, t, y = _split(data.x_train, data.y_train, settings, width, device)
     x_test, t_test, y_test = _split(data.x_test, data.y_test, settings, width, device)
     has_val = data.x_val is not None and len(data.x_val) > 0

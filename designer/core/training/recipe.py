@@ -122,15 +122,36 @@ def predict(out: torch.Tensor, loss: str) -> torch.Tensor:
     return out.argmax(1)
 
 
-def output_width(model: nn.Module, x: torch.Tensor) -> int:
-    """Values per sample of the model's output, from a dry run on two samples (which also
-    surfaces shape errors before the first step)."""
+def probe(model: nn.Module, x: torch.Tensor, batch_size: int) -> tuple[int, int]:
+    """(values per sample of the output, multiply-accumulates of one batch's forward pass
+    in the Linear and conv layers), from a dry run on two samples. The dry run also surfaces
+    shape errors before the first step."""
+    macs = 0
+
+    def count(layer, inputs, out):
+        nonlocal macs
+        macs += out.numel() * layer.weight[0].numel()
+
+    kinds = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
+    layers = [m for m in model.modules() if isinstance(m, kinds)]
+    hooks = [m.register_forward_hook(count) for m in layers]
     was_training = model.training
     model.eval()
-    with torch.inference_mode():
-        out = model(x[:2])
-    model.train(was_training)
-    return int(out.shape[1]) if out.dim() > 1 else 1
+    try:
+        with torch.inference_mode():
+            out = model(x[:2])
+    finally:
+        model.train(was_training)
+        for hook in hooks:
+            hook.remove()
+    width = int(out.shape[1]) if out.dim() > 1 else 1
+    return width, macs * batch_size // max(1, min(2, len(x)))
+
+
+def cpu_threads(step_macs: int) -> int:
+    """Intra-op threads for a CPU step of this size. NOTE: small steps run fastest on one
+    thread (worker threads cost more than they share, and far more on a busy machine)."""
+    return 1 if step_macs < 50_000_000 else torch.get_num_threads()
 
 
 def epoch_order(n: int, generator: torch.Generator, rank: int = 0, world: int = 1):

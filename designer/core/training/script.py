@@ -209,8 +209,10 @@ def fit(epochs, device, rank=0, world=1, data_dir=None, log=print):
     convs = (torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Conv3d)
     if device.type == "cuda" and any(isinstance(m, convs) for m in model.modules()):
         torch.backends.cudnn.benchmark = True
-    x_all = torch.from_numpy(arrays["x_train"]).to(device)
-    width = output_width(model, x_all)
+    x_two = torch.from_numpy(arrays["x_train"][:2]).to(device)
+    width, step_macs = probe(model, x_two, settings["batch_size"])
+    if device.type == "cpu":
+        torch.set_num_threads(cpu_threads(step_macs))
     x, t, y = tensors(arrays, "train", width, device)
     x_test, t_test, y_test = tensors(arrays, "test", width, device)
     val = tensors(arrays, "val", width, device) if arrays["x_val"] is not None else None
