@@ -60,8 +60,8 @@ def csv_columns(path: Path) -> list[str]:
 
 def stored_path(chosen: str, project_path: Path | None) -> str:
     """A chosen file as stored in the project: relative to the project's folder when inside it."""
-    if project_path is None:
-        return chosen
+    if project_path is None or not Path(chosen).expanduser().is_absolute():
+        return chosen  # typed relative paths are already relative to the project
     folder = Path(project_path).resolve().parent
     try:
         return Path(chosen).resolve().relative_to(folder).as_posix()

@@ -264,12 +264,8 @@ class TrainingPanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
         self.progress.setFormat("")
-        self.status = QLabel("Ready")
-        self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status = _text_label("Ready")
+        self.message = _text_label("")
         self.message.setStyleSheet("color: #d0453a; font-weight: bold;")
         self.message.hide()
         self.plots = TrainingPlots()
@@ -288,9 +284,7 @@ class TrainingPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
-        replaced = getattr(document, "project_replaced", None)
-        if replaced is not None:
-            replaced.connect(self._on_project_replaced)
+        document.project_replaced.connect(self._on_project_replaced)
         self.reload()
 
     # -- public API ------------------------------------------------------------------------
@@ -323,10 +317,9 @@ class TrainingPanel(QWidget):
         """Begin training the document's model; False (with a message) if it can't start."""
         if self._worker is not None:
             return False
-        analysis = getattr(self.document, "analysis", None)
-        if analysis is not None and analysis.errors:
-            first = analysis.errors[0]
-            count = len(analysis.errors)
+        errors = self.document.analysis.errors
+        if errors:
+            first, count = errors[0], len(errors)
             text = f"the model has {count} error{'s' * (count > 1)}: {first.message}"
             self._show_failure(text, first.node_id)
             return False
@@ -484,9 +477,7 @@ class TrainingPanel(QWidget):
         self.failed.emit(message, node_id)
 
     def _settings_edited(self, _name: str = "") -> None:
-        mark = getattr(self.document, "mark_settings_dirty", None)
-        if mark is not None:
-            mark()
+        self.document.mark_settings_dirty()
 
     def _update_buttons(self) -> None:
         running = self._worker is not None
@@ -506,6 +497,13 @@ class TrainingPanel(QWidget):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.stop_and_wait()
         super().closeEvent(event)
+
+
+def _text_label(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
 
 
 def _metrics(final: dict[str, float]) -> str:

@@ -80,6 +80,7 @@ def test_paths_inside_the_project_folder_are_stored_relative(tmp_path):
     assert stored_path(str(inside), project) == "data/x.csv"
     assert stored_path(str(outside), project) == str(outside)
     assert stored_path(str(outside), None) == str(outside)
+    assert stored_path("data/typed.csv", project) == "data/typed.csv"
 
 
 def test_image_of_turns_square_feature_rows_and_chw_samples_into_pixels():
