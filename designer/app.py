@@ -38,7 +38,10 @@ def warm_torch() -> threading.Thread:
 
     def run() -> None:
         try:
-            import torch  # noqa: F401
+            import torch
+
+            # The first optimizer imports torch._dynamo (seconds); pay it here, not on Start.
+            torch.optim.Adam([torch.zeros(1, requires_grad=True)])
         except Exception:  # NOTE: training reports a missing or broken torch when it starts
             pass
         finally:
