@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 from designer.core.codegen import generate
@@ -45,8 +47,7 @@ def export_onnx(project: Project, out: PathLike, weights: PathLike | None = None
     names = _input_names(project, source)
 
     def write(tmp: Path, dynamic: bool) -> None:
-        # NOTE: the exporter prints progress lines to stdout; the CLI's output stays ours.
-        with contextlib.redirect_stdout(io.StringIO()):
+        with _quiet():
             torch.onnx.export(
                 model,
                 args,
@@ -71,10 +72,9 @@ def export_pt2(project: Project, out: PathLike, weights: PathLike | None = None)
     model, _, args = _model_and_inputs(project, weights)
 
     def write(tmp: Path, dynamic: bool) -> None:
-        program = torch.export.export(
-            model, args, dynamic_shapes=_batch_dims(args) if dynamic else None
-        )
-        torch.export.save(program, str(tmp))
+        with _quiet():
+            dims = _batch_dims(args) if dynamic else None
+            torch.export.save(torch.export.export(model, args, dynamic_shapes=dims), str(tmp))
 
     _export_with_fallback(out, write, "PT2")
     return out
@@ -88,6 +88,22 @@ def example_inputs(source, batch: int = 2) -> tuple:
         torch.zeros((batch, *shape), dtype=getattr(torch, dtype))
         for shape, dtype in zip(source.input_shapes, source.input_dtypes, strict=True)
     )
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Silence the exporters' progress lines, log records and warnings: the caller reports."""
+    loggers = [logging.getLogger(name) for name in ("torch.onnx", "torch.export", "torch._export")]
+    levels = [lg.level for lg in loggers]
+    try:
+        for lg in loggers:
+            lg.setLevel(logging.ERROR)
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
 
 
 def _model_and_inputs(project: Project, weights: PathLike | None):
