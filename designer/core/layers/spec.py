@@ -102,7 +102,10 @@ class ParamSpec:
             raise self._refuse(value)
         if self.kind is float:
             if isinstance(value, int | float) and not isinstance(value, bool):
-                x = float(value)
+                try:
+                    x = float(value)
+                except OverflowError:  # an int too large for a float
+                    raise self._refuse(value) from None
                 if math.isfinite(x) and self._in_range(x):
                     return x
             raise self._refuse(value)
