@@ -1,0 +1,209 @@
+"""Training throughput: the Netcanvas engine against the idiomatic hand-written PyTorch loop
+(DataLoader over a TensorDataset, `.item()` every step) and against the exported train.py.
+
+Same model, data, initial weights, optimiser, batch size, device and epochs for every variant;
+each epoch also evaluates the test split, as the engine does. Runs are interleaved (engine,
+hand loop, hand loop on one thread, script, engine, ...) after one warm-up each, and the
+median of REPEATS runs is reported.
+"""
+
+from __future__ import annotations
+
+import copy
+import statistics
+import time
+import types
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from designer.core.examples import example_path
+from designer.core.graph import Edge, Graph
+from designer.core.project import Project
+from designer.core.project_io import load_project
+from designer.core.training.config import DataConfig, TrainingConfig
+from designer.core.training.engine import prepare, train
+from designer.core.training.script import training_script
+
+TITLE = "Training throughput (samples/s, higher is better)"
+EPOCHS = 5
+REPEATS = 7
+NOTES = """
+- *engine*: `designer.core.training.engine.train`. *hand loop*: the idiomatic loop
+  (`DataLoader(TensorDataset(x, y), batch_size, shuffle=True)`, `loss.item()` and the accuracy
+  read back every step), with torch's default thread count. *hand loop, 1 thread*: the same loop
+  under `torch.set_num_threads(1)`, which the engine picks by itself on the CPU for steps under
+  50 M multiply-accumulates; the engine / hand-1-thread ratio is the part that comes from the
+  data path alone (on-device tensors, one gather per epoch, batches as views, losses read back
+  a few times a second). *script*: `fit()` of the exported train.py, in the same process on the
+  same arrays (data loading excluded, like the engine's).
+- Median of 7 interleaved rounds of 5 epochs each, after a warm-up round; each epoch includes
+  evaluating the test split. Ratios are the median of the per-round ratios (the runs of one
+  round see the same load on the machine). digits: 1,437 training samples, batch size 32 (45 steps per epoch).
+- Speeds are from wall time. *engine / hand* is a wall-time ratio (the hand loop uses torch's
+  default threads). On the CPU, *engine / hand 1 thread* and *engine / script* compare process
+  CPU time: both sides run on one thread there, so CPU time is exactly their work, and a busy
+  machine disturbs it far less than wall time. On CUDA every ratio is from wall time.
+- A busy machine moves the absolute numbers a lot (the CPU is shared by other processes);
+  the ratios are measured side by side and are the numbers to read.
+- The coffee regression test (tests/core/test_training_engine.py) requires a test MSE below
+  0.06 cups² after 60 epochs (noise alone is 0.04; predicting the mean gives about 0.5).
+"""
+
+
+def digits_mlp() -> Project:
+    graph = Graph()
+    layers = [
+        ("input", "input", {"shape": (64,)}),
+        ("linear", "fc1", {"out_features": 128}),
+        ("relu", "relu1", {}),
+        ("linear", "fc2", {"out_features": 64}),
+        ("relu", "relu2", {}),
+        ("linear", "logits", {"out_features": 10}),
+        ("output", "output", {}),
+    ]
+    nodes = [graph.add_node(t, name=n, params=p) for t, n, p in layers]
+    for a, b in zip(nodes, nodes[1:], strict=False):
+        graph.connect(Edge(a.id, b.id))
+    config = TrainingConfig(lr=0.001, batch_size=32, epochs=EPOCHS, data=DataConfig(name="digits"))
+    return Project(graph, "digits_mlp", config)
+
+
+def digits_cnn() -> Project:
+    project = load_project(example_path("digits_cnn"))
+    project.training.epochs = EPOCHS
+    return project
+
+
+def run_engine(model, data, config) -> None:
+    for event in train(model, data, config):
+        if type(event).__name__ == "Failed":
+            raise RuntimeError(event.message)
+
+
+def run_hand_loop(model, data, config, device) -> None:
+    """The loop most tutorials teach."""
+    model.to(device)
+    train_set = TensorDataset(torch.from_numpy(data.x_train), torch.from_numpy(data.y_train))
+    test_set = TensorDataset(torch.from_numpy(data.x_test), torch.from_numpy(data.y_test))
+    loader = DataLoader(train_set, batch_size=config.batch_size, shuffle=True)
+    test_loader = DataLoader(test_set, batch_size=config.batch_size)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    criterion = nn.CrossEntropyLoss()
+    for _ in range(config.epochs):
+        model.train()
+        total, correct = 0.0, 0
+        for xb, yb in loader:
+            xb, yb = xb.to(device), yb.to(device)
+            optimizer.zero_grad()
+            out = model(xb)
+            loss = criterion(out, yb)
+            loss.backward()
+            optimizer.step()
+            total += loss.item()
+            correct += (out.argmax(1) == yb).sum().item()
+        model.eval()
+        test_loss, test_correct = 0.0, 0
+        with torch.no_grad():
+            for xb, yb in test_loader:
+                xb, yb = xb.to(device), yb.to(device)
+                out = model(xb)
+                test_loss += criterion(out, yb).item() * len(xb)
+                test_correct += (out.argmax(1) == yb).sum().item()
+    model.to("cpu")
+
+
+def script_module(project, data) -> types.ModuleType:
+    module = types.ModuleType("bench_train_script")
+    exec(compile(training_script(project), "train.py", "exec"), module.__dict__)  # noqa: S102
+    arrays = {
+        "x_train": data.x_train,
+        "y_train": data.y_train,
+        "x_test": data.x_test,
+        "y_test": data.y_test,
+        "x_val": None,
+        "y_val": None,
+    }
+    module.load_data = lambda data_dir: dict(arrays)  # same arrays, loading not timed
+    return module
+
+
+def run_script(script, epochs: int, device: str, threads: int) -> None:
+    try:
+        script.fit(epochs, torch.device(device), log=lambda line: None)
+    finally:
+        torch.set_num_threads(threads)  # a script sets it for its own process only
+
+
+def measure(project, device: str) -> dict:
+    config = project.training
+    config.device = device
+    model, _, data = prepare(project)
+    start = copy.deepcopy(model.state_dict())
+    script = script_module(project, data)
+    threads = torch.get_num_threads()
+
+    def fresh():
+        model.load_state_dict(start)
+        return model
+
+    def hand_one_thread():
+        torch.set_num_threads(1)
+        try:
+            run_hand_loop(fresh(), data, config, device)
+        finally:
+            torch.set_num_threads(threads)
+
+    variants = {
+        "engine": lambda: run_engine(fresh(), data, config),
+        "hand loop": lambda: run_hand_loop(fresh(), data, config, device),
+        "hand loop, 1 thread": hand_one_thread,
+        "script": lambda: run_script(script, config.epochs, device, threads),
+    }
+    samples = len(data.x_train) * config.epochs
+    times: dict[str, list[float]] = {k: [] for k in variants}
+    cpu: dict[str, list[float]] = {k: [] for k in variants}
+    for rep in range(REPEATS + 1):  # the first round is the warm-up
+        for name, fn in variants.items():
+            if device == "cuda":
+                torch.cuda.synchronize()
+            began, began_cpu = time.perf_counter(), time.process_time()
+            fn()
+            if device == "cuda":
+                torch.cuda.synchronize()
+            if rep:
+                times[name].append(time.perf_counter() - began)
+                cpu[name].append(time.process_time() - began_cpu)
+    speed = {k: samples / statistics.median(v) for k, v in times.items()}
+
+    def ratio(a: str, b: str, clock=times) -> float:
+        # Paired by round: both runs of a round saw the same load on the machine.
+        return statistics.median(tb / ta for ta, tb in zip(clock[a], clock[b], strict=True))
+
+    # Single-threaded pairs compare CPU time on the CPU (see NOTES); anything else, wall time.
+    single = cpu if device == "cpu" else times
+    return {
+        "model": project.name,
+        "device": device,
+        "engine": speed["engine"],
+        "hand loop": speed["hand loop"],
+        "hand loop, 1 thread": speed["hand loop, 1 thread"],
+        "script": speed["script"],
+        "engine / hand": ratio("engine", "hand loop"),
+        "engine / hand 1 thread": ratio("engine", "hand loop, 1 thread", single),
+        "engine / script": ratio("engine", "script", single),
+    }
+
+
+def run() -> list[dict]:
+    rows = []
+    for device in ("cpu", "cuda"):
+        for build in (digits_mlp, digits_cnn):
+            if device == "cuda" and not torch.cuda.is_available():
+                rows.append(
+                    {"model": build.__name__, "device": "cuda", "engine": "skipped: no GPU"}
+                )
+                continue
+            rows.append(measure(build(), device))
+    return rows
