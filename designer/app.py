@@ -196,6 +196,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _FirstPaint(window, after_first_paint)
     window.show()
     code = app.exec()
+    # NOTE: QMimeData left on the clipboard is destroyed during interpreter teardown, after
+    # PySide has begun tearing down, which can segfault. Our layers are only pasteable here.
+    app.clipboard().clear()
     if _warm_thread is not None:
         _warm_thread.join(timeout=10)  # NOTE: exiting mid-import can crash the interpreter
     return code

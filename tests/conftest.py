@@ -56,3 +56,18 @@ def no_leftover_threads():
     names = [type(t).__name__ for t in leaked] + [t.name for t in py_leaked]
     if names:
         pytest.fail(f"test left threads running: {', '.join(names)}", pytrace=False)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _clear_clipboard_at_exit():
+    """Empty the clipboard while Qt is still alive.
+
+    NOTE: QMimeData left on the offscreen clipboard is destroyed during interpreter teardown,
+    after PySide has started tearing down, and that segfaults (exit code 139).
+    """
+    yield
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is not None:
+        app.clipboard().clear()
