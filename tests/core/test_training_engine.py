@@ -241,3 +241,18 @@ def test_a_node_init_overrides_the_project_init():
     logits = model.logits.weight.detach()  # 3×16, PyTorch's default: rows not orthonormal
     assert not torch.allclose(logits @ logits.T, torch.eye(3), atol=0.1)
     assert torch.count_nonzero(model.logits.bias) == 3
+
+
+def test_a_validation_split_drives_best_epoch_and_early_stopping():
+    project = example("iris_mlp", {"val_fraction": 0.2}, epochs=60, lr=0.05, early_stopping=4)
+    epochs, finished = run(project)
+    assert "val_loss" in finished.best and "val_loss" in finished.final
+    # The best epoch is chosen on validation loss, not on test loss.
+    assert finished.epochs_run - finished.best_epoch == 4
+    assert finished.best["test_loss"] == epochs[finished.best_epoch - 1].test_loss
+
+
+def test_lstm_learns_the_wave_frequencies():
+    epochs, finished = run(example("lstm_sequence", epochs=4))
+    assert epochs[-1].train_loss < epochs[0].train_loss
+    assert finished.final["test_accuracy"] > 0.5  # three classes: chance is 1/3
