@@ -45,6 +45,9 @@ NOTES = """
   default threads). On the CPU, *engine / hand 1 thread* and *engine / script* compare process
   CPU time: both sides run on one thread there, so CPU time is exactly their work, and a busy
   machine disturbs it far less than wall time. On CUDA every ratio is from wall time.
+- On a busy machine the default-threads hand loop collapses (torch's worker threads fight
+  other processes for the cores), which inflates *engine / hand*; with less load the same
+  comparison measured about 1.2-1.4×. *engine / hand 1 thread* is the conservative number.
 - A busy machine moves the absolute numbers a lot (the CPU is shared by other processes);
   the ratios are measured side by side and are the numbers to read.
 - The coffee regression test (tests/core/test_training_engine.py) requires a test MSE below

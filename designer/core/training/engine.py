@@ -12,6 +12,7 @@ model is put back to the weights it had when `train` started (on the CPU).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Iterator
@@ -85,14 +86,12 @@ def train_project(
 
     `overrides` replace training settings for this run only (epochs=3, device="cpu").
     """
-    import dataclasses
-
-    try:
-        model, source, data = prepare(project, base_dir)
-    except Exception as exc:  # noqa: BLE001
-        yield explain(exc, project.training)
-        return
     config = dataclasses.replace(project.training, **overrides)
+    try:
+        model, source, data = prepare(dataclasses.replace(project, training=config), base_dir)
+    except Exception as exc:  # noqa: BLE001
+        yield explain(exc, config)
+        return
     yield from train(model, data, config, control, node_of(source))
 
 

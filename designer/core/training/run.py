@@ -44,7 +44,7 @@ def train_to_dir(
     out.mkdir(parents=True, exist_ok=True)
     overrides = {k: v for k, v in (("epochs", epochs), ("device", device)) if v is not None}
     config = dataclasses.replace(project.training, **overrides)
-    model, source, data = prepare(project)
+    model, source, data = prepare(dataclasses.replace(project, training=config))
     rows: list[dict] = []
     started = finished = None
     bar = _Bar(progress)
