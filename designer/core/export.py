@@ -16,7 +16,7 @@ from pathlib import Path
 from designer.core.codegen import generate
 from designer.core.errors import NetcanvasError
 from designer.core.project import Project
-from designer.core.project_io import atomic_write
+from designer.core.project_io import UMASK, atomic_write
 
 PathLike = str | os.PathLike
 
@@ -141,6 +141,8 @@ def _export_with_fallback(out: Path, write, what: str) -> None:
             write(tmp, True)
         except Exception:
             write(tmp, False)
+        # mkstemp makes the file private (0600); an export is an ordinary file for the user.
+        os.chmod(tmp, 0o666 & ~UMASK)
         os.replace(tmp, out)
     except NetcanvasError:
         raise
