@@ -16,7 +16,7 @@ from designer.core.project import EXTENSION, Project
 from designer.core.training.config import DataConfig, TrainingConfig
 from designer.resources import resource_path
 
-STEP = 220.0  # horizontal distance between layers on the canvas
+STEP = 260.0  # horizontal distance between layers on the canvas
 ROW = 140.0  # vertical offset of a skip connection's side branch
 
 Layer = tuple[str, str, dict]  # (type_id, node name, params)

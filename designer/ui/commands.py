@@ -371,7 +371,7 @@ def insert_graph(
     return macro, ids
 
 
-COLUMN_WIDTH = 240.0
+COLUMN_WIDTH = 260.0  # card (168) + room for the shape label on the edge
 ROW_HEIGHT = 120.0
 
 

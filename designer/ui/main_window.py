@@ -38,7 +38,7 @@ from designer.ui.theme import BANNER_STYLE
 CLIPBOARD_MIME = "application/x-netcanvas-graph"
 FILE_FILTER = f"Netcanvas projects (*{EXTENSION});;All files (*)"
 MAX_RECENT = 10
-STATE_VERSION = 1
+STATE_VERSION = 2  # bump when the default dock arrangement changes
 TRAINING_REASON = "Training is running: stop it to edit the network."
 Answer = QMessageBox.StandardButton
 
@@ -121,17 +121,20 @@ class MainWindow(QMainWindow):
         }
         # Side docks run the full height; the bottom ones sit under the canvas only.
         self.setCorner(Qt.Corner.BottomLeftCorner, left)
-        self.setCorner(Qt.Corner.BottomRightCorner, right)
+        # The bottom docks (training plots) run under the right dock too: the plots need width.
+        self.setCorner(Qt.Corner.BottomRightCorner, bottom)
         self.tabifyDockWidget(self.docks["problems"], self.docks["summary"])
         self.tabifyDockWidget(self.docks["inspector"], self.docks["code"])
         self.docks["inspector"].raise_()
         self.docks["problems"].raise_()
         self.training_panel = self._make_training_panel()
         if self.training_panel is not None:
-            dock = self._dock("Training", "training", self.training_panel, right)
+            # NOTE: at the bottom the panel is wide, so the plots sit side by side.
+            dock = self._dock("Training", "training", self.training_panel, bottom)
             self.docks["training"] = dock
-            self.tabifyDockWidget(self.docks["code"], dock)
-            self.docks["inspector"].raise_()
+            self.tabifyDockWidget(self.docks["summary"], dock)
+            self.docks["problems"].raise_()
+            self.training_panel.training_started.connect(dock.raise_)
 
     def _make_training_panel(self):
         try:
@@ -157,10 +160,14 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if state is not None and self.restoreState(state, STATE_VERSION):
             return
-        # First start: leave most of the window to the canvas.
+        # First start: leave most of the window to the canvas. Docks only take sizes once the
+        # window is laid out, hence the zero timer.
+        QTimer.singleShot(0, self._default_dock_sizes)
+
+    def _default_dock_sizes(self) -> None:
         d = self.docks
-        self.resizeDocks([d["palette"], d["inspector"]], [220, 400], Qt.Orientation.Horizontal)
-        self.resizeDocks([d["problems"]], [190], Qt.Orientation.Vertical)
+        self.resizeDocks([d["palette"], d["inspector"]], [210, 330], Qt.Orientation.Horizontal)
+        self.resizeDocks([d["problems"]], [int(self.height() * 0.34)], Qt.Orientation.Vertical)
 
     def _save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
@@ -353,7 +360,7 @@ class MainWindow(QMainWindow):
         if modified:
             self.document.mark_settings_dirty()
         self._update_title()
-        self.canvas.fit_to_view()
+        self.canvas.fit_to_view(readable=True)
 
     def _load_weights(self, path: Path) -> None:
         if self.training_panel is None:

@@ -14,6 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QCheckBox,
     QFileDialog,
     QHBoxLayout,
@@ -245,10 +246,18 @@ class TrainingPlots(QWidget):
         self.timer.setInterval(REDRAW_MS)
         self.timer.timeout.connect(self.redraw)
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        self._layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
         for plot in self.plots:
-            layout.addWidget(plot, 1)
+            self._layout.addWidget(plot, 1)
+
+    def resizeEvent(self, event) -> None:
+        # Side by side in a wide dock (bottom), stacked in a tall one (side).
+        wide = event.size().width() > 1.6 * event.size().height()
+        direction = QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom
+        if self._layout.direction() != direction:
+            self._layout.setDirection(direction)
+        super().resizeEvent(event)
 
     def add_epoch(self, event: EpochEnd) -> None:
         self.loss.append("train", event.epoch, event.train_loss)

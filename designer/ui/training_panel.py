@@ -277,10 +277,12 @@ class TrainingPanel(QWidget):
         run_layout.addWidget(self.status)
         run_layout.addWidget(self.message)
         run_layout.addWidget(self.plots, 1)
-        splitter = QSplitter(Qt.Orientation.Vertical)
+        # Starts side by side (the default bottom dock); resizeEvent turns it in a tall dock.
+        splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(scroll)
         splitter.addWidget(run)
         splitter.setStretchFactor(1, 1)
+        self._splitter = splitter
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
@@ -489,6 +491,16 @@ class TrainingPanel(QWidget):
         self.settings.setEnabled(not running)
 
     # -- Qt overrides ----------------------------------------------------------------------
+    def resizeEvent(self, event) -> None:
+        # Settings beside the plots in a wide (bottom) dock, above them in a tall (side) one.
+        wide = event.size().width() > 1.3 * event.size().height()
+        orientation = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
+        if self._splitter.orientation() != orientation:
+            self._splitter.setOrientation(orientation)
+            if wide:
+                self._splitter.setSizes([380, max(event.size().width() - 380, 200)])
+        super().resizeEvent(event)
+
     def showEvent(self, event: QShowEvent) -> None:
         if not self.is_training:
             self.form.refresh_devices()

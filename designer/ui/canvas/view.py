@@ -24,6 +24,7 @@ from designer.ui.document import Document
 
 MIME_TYPE = "application/x-netcanvas-layer"
 MIN_ZOOM, MAX_ZOOM = 0.05, 4.0
+READABLE_ZOOM = 0.7  # names, parameters and edge shapes are legible from here up
 EXTENT = 100_000.0  # the scene rect: room to pan anywhere
 
 
@@ -61,8 +62,13 @@ class CanvasView(QGraphicsView):
         if f != 1.0:
             self.scale(f, f)
 
-    def fit_to_view(self) -> None:
-        """Show the whole graph, never enlarged beyond 100%."""
+    def fit_to_view(self, readable: bool = False) -> None:
+        """Show the whole graph, never enlarged beyond 100%.
+
+        With `readable` (used when a project opens) it never shrinks below READABLE_ZOOM either,
+        where names and shapes are still legible; a graph too big for that starts at its left end,
+        where the data comes in.
+        """
         rect = self.canvas_scene.itemsBoundingRect()
         if rect.isEmpty():
             self.resetTransform()
@@ -71,8 +77,12 @@ class CanvasView(QGraphicsView):
         self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
         if self.zoom() > 1.0:
             self.resetTransform()
-        elif self.zoom() < MIN_ZOOM:
-            self.zoom_by(MIN_ZOOM / self.zoom())
+        elif self.zoom() < (READABLE_ZOOM if readable else MIN_ZOOM):
+            self.zoom_by((READABLE_ZOOM if readable else MIN_ZOOM) / self.zoom())
+            if readable:
+                half_width = self.viewport().width() / self.zoom() / 2
+                self.centerOn(rect.left() - 30 + half_width, rect.center().y())
+                return
         self.centerOn(rect.center())
 
     def ensure_visible(self, node_id: str) -> None:
