@@ -35,16 +35,32 @@ class SummaryView(QTableWidget):
         analysis = analysis or self.document.analysis
         graph = self.document.graph
         ordered = [i for i in analysis.order if i in graph.nodes]
-        ordered += sorted(i for i in graph.nodes if i not in set(ordered))
-        self.setRowCount(len(ordered) + 1)
-        for row, node_id in enumerate(ordered):
-            node = graph.nodes[node_id]
-            params, macs = analysis.costs.get(node_id, (0, 0))
-            shape = analysis.shapes.get(node_id)
-            cells = (node.name, node.spec.title, format_shape(shape), f"{params:,}", f"{macs:,}")
-            self._fill(row, cells, node_id)
-        totals = ("Total", "", "", f"{analysis.total_params:,}", f"{analysis.total_macs:,}")
-        self._fill(len(ordered), totals, None, bold=True)
+        seen = set(ordered)
+        ordered += sorted(i for i in graph.nodes if i not in seen)
+        header = self.horizontalHeader()
+        # NOTE: with ResizeToContents on, every setItem re-measures the whole column: filling
+        # 2,000 rows of a visible table took over a minute. Measure once, after the fill.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.setUpdatesEnabled(False)
+        try:
+            self.setRowCount(len(ordered) + 1)
+            for row, node_id in enumerate(ordered):
+                node = graph.nodes[node_id]
+                params, macs = analysis.costs.get(node_id, (0, 0))
+                shape = analysis.shapes.get(node_id)
+                cells = (
+                    node.name,
+                    node.spec.title,
+                    format_shape(shape),
+                    f"{params:,}",
+                    f"{macs:,}",
+                )
+                self._fill(row, cells, node_id)
+            totals = ("Total", "", "", f"{analysis.total_params:,}", f"{analysis.total_macs:,}")
+            self._fill(len(ordered), totals, None, bold=True)
+        finally:
+            header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+            self.setUpdatesEnabled(True)
 
     def _fill(self, row: int, cells, node_id: str | None, bold: bool = False) -> None:
         for col, text in enumerate(cells):
