@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+from designer.core.examples import example_path
 from designer.core.graph import Edge, Graph
+from designer.core.project_io import load_project
 
 
 def chain(*layers: tuple[str, dict], input_shape=(4,), name_prefix="") -> Graph:
@@ -18,3 +22,13 @@ def chain(*layers: tuple[str, dict], input_shape=(4,), name_prefix="") -> Graph:
     out = g.add_node("output", name="output")
     g.connect(Edge(prev.id, out.id))
     return g
+
+
+def example(name: str, data: dict | None = None, **settings):
+    """An example project with some training (and data) settings replaced."""
+    project = load_project(example_path(name))
+    cfg = project.training
+    project.training = dataclasses.replace(
+        cfg, data=dataclasses.replace(cfg.data, **(data or {})), **settings
+    )
+    return project

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import queue
 import threading
@@ -10,19 +9,9 @@ import threading
 import pytest
 import torch
 
-from designer.core.examples import example_path
-from designer.core.project_io import load_project
 from designer.core.training.engine import notes, prepare, train, train_project
 from designer.core.training.events import BatchEnd, Control, EpochEnd, Finished, Started
-
-
-def example(name: str, data: dict | None = None, **settings):
-    project = load_project(example_path(name))
-    cfg = project.training
-    project.training = dataclasses.replace(
-        cfg, data=dataclasses.replace(cfg.data, **(data or {})), **settings
-    )
-    return project
+from tests.core.helpers import example
 
 
 def run(project, **kw) -> tuple[list[EpochEnd], Finished]:

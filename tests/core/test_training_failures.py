@@ -10,21 +10,11 @@ import pytest
 import torch
 
 from designer.core.errors import NetcanvasError
-from designer.core.examples import example_path
-from designer.core.project_io import load_project
 from designer.core.training import recipe
 from designer.core.training.engine import prepare, train, train_project
 from designer.core.training.events import EpochEnd, Failed
 from designer.core.training.prepare import node_of
-
-
-def example(name: str, data: dict | None = None, **settings):
-    project = load_project(example_path(name))
-    cfg = project.training
-    project.training = dataclasses.replace(
-        cfg, data=dataclasses.replace(cfg.data, **(data or {})), **settings
-    )
-    return project
+from tests.core.helpers import example
 
 
 def snapshot(model) -> dict[str, torch.Tensor]:
