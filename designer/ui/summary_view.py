@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QShowEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 from designer.core.analysis import Analysis
@@ -19,6 +19,7 @@ class SummaryView(QTableWidget):
     def __init__(self, document, parent=None) -> None:
         super().__init__(0, len(COLUMNS), parent)
         self.document = document
+        self._shown: list[tuple] = []  # (cells, node id, bold) of each row as last written
         self.setHorizontalHeaderLabels(COLUMNS)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -28,36 +29,55 @@ class SummaryView(QTableWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         self.cellClicked.connect(self._clicked)
-        document.analysis_changed.connect(self.refresh)
+        self._stale = False
+        document.analysis_changed.connect(self._refresh_if_shown)
         self.refresh(document.analysis)
 
+    def _refresh_if_shown(self, analysis: Analysis) -> None:
+        # NOTE: behind another tab of a shown window the table is rebuilt when it is shown.
+        if self.window().isVisible() and not self.isVisible():
+            self._stale = True
+            return
+        self.refresh(analysis)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
+        if self._stale:
+            self.refresh()
+        super().showEvent(event)
+
     def refresh(self, analysis: Analysis | None = None) -> None:
+        self._stale = False
         analysis = analysis or self.document.analysis
         graph = self.document.graph
         ordered = [i for i in analysis.order if i in graph.nodes]
         seen = set(ordered)
         ordered += sorted(i for i in graph.nodes if i not in seen)
+        rows = []
+        for node_id in ordered:
+            node = graph.nodes[node_id]
+            params, macs = analysis.costs.get(node_id, (0, 0))
+            shape = analysis.shapes.get(node_id)
+            cells = (node.name, node.spec.title, format_shape(shape), f"{params:,}", f"{macs:,}")
+            rows.append((cells, node_id, False))
+        totals = ("Total", "", "", f"{analysis.total_params:,}", f"{analysis.total_macs:,}")
+        rows.append((totals, None, True))
         header = self.horizontalHeader()
         # NOTE: with ResizeToContents on, every setItem re-measures the whole column: filling
-        # 2,000 rows of a visible table took over a minute. Measure once, after the fill.
+        # 2,000 rows of a visible table took over a minute. Measure once, after the fill; and
+        # only rows that changed are written (an edit changes a few shapes, not every row).
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.setUpdatesEnabled(False)
         try:
-            self.setRowCount(len(ordered) + 1)
-            for row, node_id in enumerate(ordered):
-                node = graph.nodes[node_id]
-                params, macs = analysis.costs.get(node_id, (0, 0))
-                shape = analysis.shapes.get(node_id)
-                cells = (
-                    node.name,
-                    node.spec.title,
-                    format_shape(shape),
-                    f"{params:,}",
-                    f"{macs:,}",
-                )
-                self._fill(row, cells, node_id)
-            totals = ("Total", "", "", f"{analysis.total_params:,}", f"{analysis.total_macs:,}")
-            self._fill(len(ordered), totals, None, bold=True)
+            self.setRowCount(len(rows))
+            shown = self._shown
+            for i, wanted in enumerate(rows):
+                if i >= len(shown) or shown[i][1:] != wanted[1:]:
+                    self._fill(i, *wanted)
+                elif shown[i] != wanted:
+                    for col, (old, text) in enumerate(zip(shown[i][0], wanted[0], strict=True)):
+                        if old != text:
+                            self.item(i, col).setText(text)
+            self._shown = rows
         finally:
             header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
             self.setUpdatesEnabled(True)

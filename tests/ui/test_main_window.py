@@ -6,6 +6,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtGui import QKeySequence as Keys
+from PySide6.QtWidgets import QApplication
 
 from designer.core.examples import example_path
 from designer.core.graph import Edge
@@ -340,3 +341,20 @@ def test_real_training_locks_editing_then_save_writes_weights(window, qtbot, tmp
     path = tmp_path / "iris.netcanvas"
     assert window.save_to(path)
     assert (tmp_path / "iris.safetensors").stat().st_size > 0
+
+
+def test_hidden_summary_and_code_tabs_catch_up_when_shown(window, qtbot):
+    window.show()
+    qtbot.waitExposed(window)
+    window.docks["problems"].raise_()
+    window.docks["inspector"].raise_()
+    doc = window.document
+    ids = build_mlp(doc)
+    doc.set_param(ids["linear"], "out_features", 7)
+    QApplication.processEvents()  # the views' zero timers run while their tabs are hidden
+    assert "nn.Linear(4, 7)" not in window.code_view.text  # regenerated only when shown
+    window.docks["summary"].raise_()
+    window.docks["code"].raise_()
+    qtbot.waitUntil(lambda: "nn.Linear(4, 7)" in window.code_view.text)
+    assert window.summary.totals()[0] == doc.analysis.total_params == 4 * 7 + 7
+    assert window.summary.rowCount() == len(doc.graph.nodes) + 1

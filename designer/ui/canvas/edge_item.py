@@ -35,6 +35,8 @@ class EdgeItem(QGraphicsItem):
         self._shape: QPainterPath | None = None
         self._label_rect = QRectF()
         self._bounds = QRectF()
+        self._curve_bounds = QRectF()
+        self._mid = QPointF()
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(-1)
         src.edges.add(self)
@@ -52,7 +54,10 @@ class EdgeItem(QGraphicsItem):
         changed_size = label != self.label
         self.label, self.error = label, error
         if changed_size:
-            self.update_path()
+            # NOTE: only the label box moves; the curve stays (an edit on a 2,000-layer graph
+            # relabels thousands of edges, and rebuilding every curve doubled its cost).
+            self.prepareGeometryChange()
+            self._place_label()
         else:
             self.update()
 
@@ -62,15 +67,20 @@ class EdgeItem(QGraphicsItem):
         self.prepareGeometryChange()
         self._path = wire_path(a, b)
         self._shape = None  # the wide hit area is built when first asked for
-        mid = self._path.pointAtPercent(0.5)
-        fm = QFontMetricsF(_label_font())
+        self._mid = self._path.pointAtPercent(0.5)
+        self._curve_bounds = self._path.boundingRect().adjusted(-6, -6, 6, 6)
+        self._place_label()
+
+    def _place_label(self) -> None:
+        mid = self._mid
+        fm = _label_metrics()
         w = fm.horizontalAdvance(self.label) + 8 if self.label else 0.0
         h = fm.height() + 2
         self._label_rect = QRectF(mid.x() - w / 2, mid.y() - h - 2, w, h)
-        self._bounds = self._path.boundingRect().adjusted(-6, -6, 6, 6).united(self._label_rect)
+        self._bounds = self._curve_bounds.united(self._label_rect)
 
     def midpoint(self) -> QPointF:
-        return self._path.pointAtPercent(0.5)
+        return QPointF(self._mid)
 
     def boundingRect(self) -> QRectF:  # noqa: N802
         return self._bounds
@@ -109,6 +119,7 @@ class EdgeItem(QGraphicsItem):
 
 
 _FONT: QFont | None = None
+_METRICS: QFontMetricsF | None = None
 
 
 def _label_font() -> QFont:
@@ -117,3 +128,10 @@ def _label_font() -> QFont:
         _FONT = QFont()
         _FONT.setPointSizeF(max(6.0, _FONT.pointSizeF() * 0.8))
     return _FONT
+
+
+def _label_metrics() -> QFontMetricsF:
+    global _METRICS
+    if _METRICS is None:
+        _METRICS = QFontMetricsF(_label_font())
+    return _METRICS
