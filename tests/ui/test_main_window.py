@@ -343,18 +343,18 @@ def test_real_training_locks_editing_then_save_writes_weights(window, qtbot, tmp
     assert (tmp_path / "iris.safetensors").stat().st_size > 0
 
 
-def test_hidden_summary_and_code_tabs_catch_up_when_shown(window, qtbot):
+def test_hidden_summary_and_code_docks_catch_up_when_shown(window, qtbot):
     window.show()
     qtbot.waitExposed(window)
-    window.docks["problems"].raise_()
-    window.docks["inspector"].raise_()
+    window.docks["summary"].hide()
+    window.docks["code"].hide()
     doc = window.document
     ids = build_mlp(doc)
     doc.set_param(ids["linear"], "out_features", 7)
-    QApplication.processEvents()  # the views' zero timers run while their tabs are hidden
+    QApplication.processEvents()  # the views' zero timers run while they are hidden
     assert "nn.Linear(4, 7)" not in window.code_view.text  # regenerated only when shown
-    window.docks["summary"].raise_()
-    window.docks["code"].raise_()
+    window.docks["summary"].show()
+    window.docks["code"].show()
     qtbot.waitUntil(lambda: "nn.Linear(4, 7)" in window.code_view.text)
     assert window.summary.totals()[0] == doc.analysis.total_params == 4 * 7 + 7
     assert window.summary.rowCount() == len(doc.graph.nodes) + 1
