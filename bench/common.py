@@ -63,7 +63,8 @@ def row(
     unit: str = "ms",
 ) -> dict:
     """One table row: metric, measured value, target and "met"/"missed" (blank if no target)."""
-    shown = value if isinstance(value, str) else f"{value:,.1f} {unit}".strip()
+    digits = 2 if unit == "s" else 1
+    shown = value if isinstance(value, str) else f"{value:,.{digits}f} {unit}".strip()
     result = "" if met is None else ("met" if met else "missed")
     return {"metric": metric, "value": shown, "target": target, "result": result}
 
@@ -72,4 +73,5 @@ def at_most(metric: str, value: float, limit: float, unit: str = "ms", strict=Fa
     """A row whose target is an upper bound (`< limit` when strict, else `≤ limit`)."""
     met = value < limit if strict else value <= limit
     sign = "<" if strict else "≤"
-    return row(metric, value, f"{sign} {limit:,.1f} {unit}".strip(), met, unit)
+    digits = 2 if unit == "s" else 1
+    return row(metric, value, f"{sign} {limit:,.{digits}f} {unit}".strip(), met, unit)

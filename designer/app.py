@@ -192,6 +192,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _GeometryProbe(window, Path(os.environ["NETCANVAS_TEST_GEOMETRY_FILE"]))
         if not os.environ.get("NETCANVAS_NO_START"):
             start(window, file_arg, settings)
+        # The training panel was left out of the first paint (see MainWindow.training_panel).
+        QTimer.singleShot(0, lambda: window.training_panel)
 
     _FirstPaint(window, after_first_paint)
     window.show()

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from collections import defaultdict
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from designer.core.diagnostics import Diagnostic
 from designer.core.graph import Graph
 
+if TYPE_CHECKING:
+    import networkx as nx
+
+# NOTE: networkx is imported on first use, not with this module: its import (about 0.2 s here)
+# would otherwise delay the window's first paint, which comes before any graph is analysed.
+
 
 def to_networkx(graph: Graph) -> nx.DiGraph:
+    import networkx as nx
+
     # Parallel edges change nothing for cycles or reachability, so a DiGraph (faster) suffices.
     g = nx.DiGraph()
     g.add_nodes_from(graph.nodes)
@@ -20,6 +27,8 @@ def to_networkx(graph: Graph) -> nx.DiGraph:
 
 def structural_checks(graph: Graph, g: nx.DiGraph) -> tuple[list[Diagnostic], set[str]]:
     """Diagnostics for the wiring, and the ids of nodes on cycles (shape inference skips them)."""
+    import networkx as nx
+
     diags: list[Diagnostic] = []
     inputs = [n for n in graph.nodes.values() if n.type_id == "input"]
     outputs = [n for n in graph.nodes.values() if n.type_id == "output"]

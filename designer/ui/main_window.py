@@ -127,14 +127,32 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["inspector"], self.docks["code"])
         self.docks["inspector"].raise_()
         self.docks["problems"].raise_()
-        self.training_panel = self._make_training_panel()
-        if self.training_panel is not None:
-            # NOTE: at the bottom the panel is wide, so the plots sit side by side.
-            dock = self._dock("Training", "training", self.training_panel, bottom)
-            self.docks["training"] = dock
-            self.tabifyDockWidget(self.docks["summary"], dock)
-            self.docks["problems"].raise_()
-            self.training_panel.training_started.connect(dock.raise_)
+        # NOTE: at the bottom the panel is wide, so the plots sit side by side. The panel itself
+        # is built on first use (`training_panel`): its imports (pyqtgraph, numpy, the data
+        # package) took 0.6 s of the 1.3 s to the first paint. designer.app builds it right
+        # after the first paint; showing the dock builds it too.
+        self._training_panel = None
+        self._training_unavailable = False
+        dock = self._dock("Training", "training", QWidget(), bottom)
+        self.docks["training"] = dock
+        self.tabifyDockWidget(self.docks["summary"], dock)
+        self.docks["problems"].raise_()
+        dock.visibilityChanged.connect(lambda shown: shown and self.training_panel)
+
+    @property
+    def training_panel(self):
+        """The TrainingPanel in the Training dock (built on first use), or None without one."""
+        if self._training_panel is None and not self._training_unavailable:
+            panel = self._make_training_panel()
+            dock = self.docks["training"]
+            if panel is None:
+                self._training_unavailable = True
+                self.removeDockWidget(dock)
+                return None
+            self._training_panel = panel
+            dock.setWidget(panel)
+            panel.training_started.connect(dock.raise_)
+        return self._training_panel
 
     def _make_training_panel(self):
         try:
@@ -319,7 +337,7 @@ class MainWindow(QMainWindow):
         return answer == Answer.Discard
 
     def _stop_training(self) -> bool:
-        panel = self.training_panel
+        panel = self._training_panel  # never built: nothing is training
         return panel is None or not panel.is_training or panel.stop_and_wait()
 
     def new_project(self) -> None:
@@ -406,7 +424,8 @@ class MainWindow(QMainWindow):
         return True
 
     def _save_weights(self, project: Project) -> None:
-        state = self.training_panel.trained_state() if self.training_panel else None
+        panel = self._training_panel  # never built: nothing was trained
+        state = panel.trained_state() if panel is not None else None
         if state is None or project.weights_path is None:
             return
         from designer.core import weights
@@ -430,7 +449,7 @@ class MainWindow(QMainWindow):
     def export(self) -> None:
         from designer.ui.export_dialog import ExportDialog
 
-        panel = self.training_panel
+        panel = self._training_panel  # never built: nothing was trained
         provider = panel.trained_state if panel is not None else (lambda: None)
         self.export_dialog = ExportDialog(self.document, provider, self)
         self.export_dialog.open()
@@ -513,8 +532,8 @@ class MainWindow(QMainWindow):
         if not (self._stop_training() and self.maybe_save()):
             event.ignore()
             return
-        if self.training_panel is not None:
-            self.training_panel.stop_and_wait()  # also joins a dataset preview still loading
+        if self._training_panel is not None:
+            self._training_panel.stop_and_wait()  # also joins a dataset preview still loading
         self._save_layout()
         self.autosaver.stop()
         event.accept()
