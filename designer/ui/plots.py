@@ -1,7 +1,8 @@
 """Live training plots: loss per epoch, smoothed batch loss, accuracy.
 
 Points arrive as often as the engine sends them; they are buffered and drawn by a single-shot
-QTimer, so a plot redraws at most 20 times a second however fast the events come.
+QTimer that redraws one plot with new points per tick, so the three plots together redraw at most
+10 times a second however fast the events come.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from designer.core.training.events import BatchEnd, EpochEnd
 
-REDRAW_MS = 50  # 20 Hz at most
+REDRAW_MS = 100  # one plot redrawn per tick: 10 plot redraws a second at most
 EMA_BETA = 0.6  # memory of the smoothed batch loss; reports are already means of a few steps
 
 # NOTE: mid-lightness colours that keep their contrast on both white and near-black backgrounds.
@@ -49,6 +50,7 @@ class SeriesPlot(QWidget):
         self._data: dict[str, tuple[list[float], list[float]]] = {}
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._ghosts: list[pg.PlotDataItem] = []
+        self._dirty = False  # points buffered since the last redraw
 
         self.plot_widget = pg.PlotWidget()
         self.plot_item: pg.PlotItem = self.plot_widget.getPlotItem()
@@ -100,6 +102,7 @@ class SeriesPlot(QWidget):
         xs, ys = self._data[name]
         xs.append(float(x))
         ys.append(float(y))
+        self._dirty = True
 
     def series(self, name: str) -> tuple[list[float], list[float]]:
         """The buffered points of one series (x values, y values)."""
@@ -113,6 +116,13 @@ class SeriesPlot(QWidget):
         return self._curves[name]
 
     def redraw(self) -> None:
+        """Draw the buffered points. Does nothing when no point came since the last redraw."""
+        # NOTE: a redraw repaints the whole plot (axes, legend, symbols): 5-10 ms of GUI-thread
+        # Python each, which the training thread waits for (GIL). The epoch plots change once
+        # per epoch, so most ticks only need the batch plot.
+        if not self._dirty:
+            return
+        self._dirty = False
         for name, (xs, ys) in self._data.items():
             self._curves[name].setData(xs, ys)
 
@@ -136,7 +146,12 @@ class SeriesPlot(QWidget):
                 self._ghosts.append(ghost)
         for name in self._data:
             self._data[name] = ([], [])
+        self._dirty = True
         self.redraw()
+
+    def is_dirty(self) -> bool:
+        """Points are buffered that the next `redraw()` will draw."""
+        return self._dirty
 
     def ghost_count(self) -> int:
         return len(self._ghosts)
@@ -244,7 +259,8 @@ class TrainingPlots(QWidget):
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(REDRAW_MS)
-        self.timer.timeout.connect(self.redraw)
+        self.timer.timeout.connect(self._tick)
+        self._next = 0  # the plot the next tick looks at first (round robin)
 
         self._layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
         self._layout.setContentsMargins(0, 0, 0, 0)
@@ -292,8 +308,22 @@ class TrainingPlots(QWidget):
             plot.clear(keep_ghost=keep_ghost)
 
     def redraw(self) -> None:
+        """Draw every buffered point now (the end of a run, an export)."""
         for plot in self.plots:
             plot.redraw()
+
+    def _tick(self) -> None:
+        # NOTE: one plot per tick. Redrawing all three at once stalled the window for ~60 ms on
+        # 2 cores and, through the GIL, slowed the training thread (bench/bench_gui.py).
+        n = len(self.plots)
+        for k in range(n):
+            plot = self.plots[(self._next + k) % n]
+            if plot.is_dirty():
+                self._next = (self._next + k + 1) % n
+                plot.redraw()
+                break
+        if any(plot.is_dirty() for plot in self.plots):
+            self.timer.start()
 
     def _schedule(self) -> None:
         # NOTE: a single-shot timer started on the first buffered point coalesces every event in

@@ -232,6 +232,7 @@ class TrainingPanel(QWidget):
         self._t0 = self._paused_at = 0.0
         self.last_finished: Finished | None = None
         self.last_failure: Failed | None = None
+        self.last_epoch: EpochEnd | None = None  # of the current or last run
 
         self.dataset = DatasetPicker()
         self.dataset.edited.connect(self._settings_edited)
@@ -327,7 +328,7 @@ class TrainingPanel(QWidget):
             return False
         project = self.document.project
         self.message.hide()
-        self.last_finished = self.last_failure = None
+        self.last_finished = self.last_failure = self.last_epoch = None
         self.plots.clear()
         self.plots.set_classification(True)
         self.progress.setRange(0, 0)  # busy until Started tells the size
@@ -415,6 +416,7 @@ class TrainingPanel(QWidget):
     def _on_epoch(self, event: EpochEnd) -> None:
         if not self._current():
             return
+        self.last_epoch = event
         if event.train_accuracy is None and event.test_accuracy is None:
             self.plots.set_classification(False)
         self.plots.add_epoch(event)

@@ -46,6 +46,8 @@ def test_redraw_is_throttled_by_a_timer_of_at_least_50_ms(plots, qtbot):
     assert xs == list(range(1, 31))
     assert ys == pytest.approx([1.0 / n for n in range(1, 31)])
     assert drawn(plots.loss, "test")[1][0] == pytest.approx(1.5)
+    # One plot per tick: the accuracy plot follows on a later tick.
+    qtbot.waitUntil(lambda: len(drawn(plots.accuracy, "test")[0]) == 30, timeout=2000)
     assert drawn(plots.accuracy, "test")[1] == pytest.approx([0.4] * 30)
 
 
