@@ -15,6 +15,7 @@ import importlib
 import platform
 import re
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,8 +41,17 @@ def machine() -> str:
     today = datetime.date.today().isoformat()
     return (
         f"{cpu} ({os.cpu_count()} cores), {gpu}, Python {platform.python_version()}, "
-        f"torch {torch.__version__}, {today}"
+        f"torch {torch.__version__}, {_qt()}, {today}"
     )
+
+
+def _qt() -> str:
+    try:
+        import PySide6
+        from PySide6.QtCore import qVersion
+    except ImportError:
+        return "no PySide6"
+    return f"PySide6 {PySide6.__version__} (Qt {qVersion()})"
 
 
 def table(rows: list[dict]) -> str:
@@ -64,7 +74,10 @@ def _cell(value: object) -> str:
 
 def section(name: str, module, rows: list[dict]) -> str:
     notes = getattr(module, "NOTES", "").strip()
-    body = f"## {module.TITLE}\n\nMachine: {machine()}.\n\n{table(rows)}"
+    body = (
+        f"## {module.TITLE}\n\nMachine: {machine()}.\n"
+        f"Command: `python -m bench {name}` (or `make bench` for all).\n\n{table(rows)}"
+    )
     if notes:
         body += f"\n{notes}\n"
     return f"<!-- bench:{name} -->\n{body}<!-- /bench:{name} -->\n"
@@ -92,12 +105,21 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in names if n not in found]
     if unknown:
         parser.error(f"no benchmark {unknown[0]!r}; there are: {', '.join(found)}")
+    began = time.perf_counter()
     for name in names:
         module = importlib.import_module(f"bench.bench_{name}")
         print(f"running {name}: {module.TITLE}", flush=True)
         rows = module.run()
         print(table(rows), flush=True)
         write(name, section(name, module, rows))
+    if not args.names:
+        minutes, seconds = divmod(round(time.perf_counter() - began), 60)
+        write(
+            "total",
+            "<!-- bench:total -->\n## Full run\n\n"
+            f"`make bench` (`python -m bench`, {len(names)} benchmarks: {', '.join(names)}) "
+            f"took {minutes} min {seconds:02d} s. Machine: {machine()}.\n<!-- /bench:total -->\n",
+        )
     print(f"wrote {DOC}")
     return 0
 
