@@ -320,7 +320,15 @@ def apply_fix(
     spec = registry.get(type_id)
     macro = Macro(graph, title)
     src, dst = graph.node(edge.src), graph.node(edge.dst)
-    pos = ((src.pos[0] + dst.pos[0]) / 2, (src.pos[1] + dst.pos[1]) / 2)
+    # The new layer takes dst's place; dst and what follows it step right to make room.
+    pos = dst.pos
+    shift = {
+        n: (graph.node(n).pos, (graph.node(n).pos[0] + COLUMN_WIDTH, graph.node(n).pos[1]))
+        for n in _downstream(graph, dst.id)
+        if graph.node(n).pos[0] >= dst.pos[0]
+    }
+    if shift:
+        MoveNodes(graph, shift, parent=macro)
     node_id = fresh_ids(graph, 1)[0]
     name = graph.unique_name(spec.type_id + "1")
     AddNode(graph, type_id, pos, name=name, params=params, node_id=node_id, parent=macro)
@@ -333,6 +341,16 @@ def apply_fix(
     _ConnectNamed(graph, first, f"{src.name} → {name}", macro)
     _ConnectNamed(graph, second, f"{name} → {dst.name}", macro)
     return macro
+
+
+def _downstream(graph: Graph, start: str) -> set[str]:
+    seen, stack = {start}, [start]
+    while stack:
+        for e in graph.outgoing(stack.pop()):
+            if e.dst not in seen:
+                seen.add(e.dst)
+                stack.append(e.dst)
+    return seen
 
 
 class _ConnectNamed(Connect):

@@ -59,7 +59,9 @@ class ProblemsView(QWidget):
         self.list.clear()
         for diag in analysis.diagnostics:
             where = self._node_name(diag)
-            text = f"{where}: {diag.message}" if where else diag.message
+            # Messages about a layer already name it ('fc1' (Linear) ...); don't say it twice.
+            named = where and f"'{where}'" in diag.message
+            text = f"{where}: {diag.message}" if where and not named else diag.message
             if diag.fix is not None:
                 text += f"  (fix: {diag.fix.title})"
             item = QListWidgetItem(icons[diag.severity], text)

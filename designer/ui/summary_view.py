@@ -26,8 +26,8 @@ class SummaryView(QTableWidget):
         self.setAlternatingRowColors(True)
         self.verticalHeader().hide()
         header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        header.setStretchLastSection(False)
+        self._fit_columns()
         self.cellClicked.connect(self._clicked)
         self._stale = False
         document.analysis_changed.connect(self._refresh_if_shown)
@@ -79,8 +79,14 @@ class SummaryView(QTableWidget):
                             self.item(i, col).setText(text)
             self._shown = rows
         finally:
-            header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+            self._fit_columns()
             self.setUpdatesEnabled(True)
+
+    def _fit_columns(self) -> None:
+        # Numbers fit their contents; the layer name takes the spare width.
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
 
     def _fill(self, row: int, cells, node_id: str | None, bold: bool = False) -> None:
         for col, text in enumerate(cells):
