@@ -136,6 +136,13 @@ def test_apply_fix_inserts_flatten_in_one_step(doc):
     assert doc.analysis.ok
     (flat,) = [n for n in after.nodes.values() if n.type_id == "flatten"]
     assert Edge(i, flat.id) in after.edges and Edge(flat.id, fc) in after.edges
+    # The new layer takes the Linear's place; the Linear and the Output step right, so no
+    # card covers another (the whole-graph undo comparison above puts them back).
+    before = {n: doc.graph.nodes[n].pos for n in (fc, o)}
+    doc.undo()
+    old = {n: doc.graph.nodes[n].pos for n in (fc, o)}
+    assert flat.pos == old[fc]
+    assert all(before[n][0] > old[n][0] for n in (fc, o))
 
 
 def test_paste_between_documents(doc):
