@@ -30,6 +30,9 @@ def structural_checks(graph: Graph, g: nx.DiGraph) -> tuple[list[Diagnostic], se
     import networkx as nx
 
     diags: list[Diagnostic] = []
+    if not graph.nodes:
+        msg = "The canvas is empty: drag an Input, your layers and an Output from the palette."
+        return [Diagnostic(None, "error", msg)], set()
     inputs = [n for n in graph.nodes.values() if n.type_id == "input"]
     outputs = [n for n in graph.nodes.values() if n.type_id == "output"]
     if not inputs:

@@ -23,6 +23,11 @@ def test_valid_mlp_has_shapes_params_and_a_summary():
     assert format_shape(a.edge_shape(edge)) == "N×16"
 
 
+def test_empty_canvas_gets_one_friendly_message():
+    [diag] = analyze(Graph()).diagnostics
+    assert diag.message.startswith("The canvas is empty: drag an Input")
+
+
 def test_missing_input_and_output():
     g = Graph()
     g.add_node("linear")

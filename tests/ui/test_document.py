@@ -234,4 +234,4 @@ def test_analysis_changed_once_per_edit(doc, qtbot):
     seen = []
     doc.analysis_changed.connect(seen.append)
     doc.remove_nodes([i, fc, o])
-    assert len(seen) == 1 and seen[0].summary() == "2 errors"
+    assert len(seen) == 1 and seen[0].summary() == "1 error"
