@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import math
+import time
 from pathlib import Path
 
 import pyqtgraph as pg
@@ -27,12 +28,24 @@ from PySide6.QtWidgets import (
 from designer.core.training.events import BatchEnd, EpochEnd
 
 REDRAW_MS = 100  # one plot redrawn per tick: 10 plot redraws a second at most
+MAX_PAUSE_MS = 1000  # however slow painting is, a plot is at most a second behind
 EMA_BETA = 0.6  # memory of the smoothed batch loss; reports are already means of a few steps
 
 # NOTE: mid-lightness colours that keep their contrast on both white and near-black backgrounds.
 TRAIN_COLOUR = "#2f7fd8"
 TEST_COLOUR = "#e8772e"
 RAW_COLOUR = "#8a8f98"
+
+
+class _TimedPlotWidget(pg.PlotWidget):
+    """A PlotWidget that adds up the time it spends painting, so redraws can be paced."""
+
+    painted = 0.0  # seconds, summed over every paint of this widget
+
+    def paintEvent(self, event) -> None:
+        started = time.perf_counter()
+        super().paintEvent(event)
+        self.painted += time.perf_counter() - started
 
 
 class SeriesPlot(QWidget):
@@ -52,7 +65,7 @@ class SeriesPlot(QWidget):
         self._ghosts: list[pg.PlotDataItem] = []
         self._dirty = False  # points buffered since the last redraw
 
-        self.plot_widget = pg.PlotWidget()
+        self.plot_widget = _TimedPlotWidget()
         self.plot_item: pg.PlotItem = self.plot_widget.getPlotItem()
         self.plot_item.setTitle(title)
         self.plot_item.setLabel("bottom", x_label)
@@ -261,6 +274,7 @@ class TrainingPlots(QWidget):
         self.timer.setInterval(REDRAW_MS)
         self.timer.timeout.connect(self._tick)
         self._next = 0  # the plot the next tick looks at first (round robin)
+        self._painted = 0.0  # plot painting time seen by the last tick
 
         self._layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
         self._layout.setContentsMargins(0, 0, 0, 0)
@@ -315,6 +329,13 @@ class TrainingPlots(QWidget):
     def _tick(self) -> None:
         # NOTE: one plot per tick. Redrawing all three at once stalled the window for ~60 ms on
         # 2 cores and, through the GIL, slowed the training thread (bench/bench_gui.py).
+        # The pause before the next redraw is 29× the painting done since the last tick, so the
+        # plots take about 3% of the GUI thread (and of the GIL the training thread needs),
+        # whatever the machine or the dock size.
+        painted = sum(plot.plot_widget.painted for plot in self.plots)
+        cost_ms = (painted - self._painted) * 1000
+        self._painted = painted
+        self.timer.setInterval(max(REDRAW_MS, min(int(cost_ms * 29), MAX_PAUSE_MS)))
         n = len(self.plots)
         for k in range(n):
             plot = self.plots[(self._next + k) % n]

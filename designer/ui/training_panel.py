@@ -229,7 +229,7 @@ class TrainingPanel(QWidget):
         self._trained: dict | None = None
         self._total_steps = 0
         self._epochs = 0
-        self._t0 = self._paused_at = 0.0
+        self._t0 = self._paused_at = self._shown_at = 0.0
         self.last_finished: Finished | None = None
         self.last_failure: Failed | None = None
         self.last_epoch: EpochEnd | None = None  # of the current or last run
@@ -399,6 +399,7 @@ class TrainingPanel(QWidget):
         self._epochs = event.epochs
         self._total_steps = max(1, event.epochs * max(1, event.steps_per_epoch))
         self._t0 = time.monotonic()
+        self._shown_at = 0.0
         self.progress.setRange(0, self._total_steps)
         self.progress.setValue(0)
         self.progress.setFormat(f"epoch 1/{event.epochs}")
@@ -467,6 +468,11 @@ class TrainingPanel(QWidget):
         self.training_stopped.emit()
 
     def _show_progress(self, epoch: int, step: int) -> None:
+        # NOTE: at most 5 repaints a second: each one holds the GIL the training thread needs.
+        now = time.monotonic()
+        if now - self._shown_at < 0.2 and step < self._total_steps:
+            return
+        self._shown_at = now
         self.progress.setValue(min(step, self._total_steps))
         text = f"epoch {epoch}/{self._epochs}"
         if step > 0:
