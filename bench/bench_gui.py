@@ -22,6 +22,7 @@ from bench.common import percentile, row  # noqa: E402
 TITLE = "GUI overhead while training (digits MLP)"
 EPOCHS = 20
 REPEATS = 5
+STALL_RUNS = 2
 TICK_MS = 10
 RATIO_TARGET = 0.95
 STALL_TARGET_MS = 50.0
@@ -49,9 +50,6 @@ NOTES = f"""
   0.95-1.0 / 12-14 ms. Plots still update several times a second.
 - Absolute speeds on this shared 2-core machine are noisy; the ratio is measured side by side.
 """
-
-
-STALL_RUNS = 2
 
 
 def _app() -> QApplication:
