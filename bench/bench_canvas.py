@@ -51,9 +51,10 @@ NOTES = f"""
   edit on 2,000 layers did not finish in 150 s (the summary table re-measured every column on
   every cell; now measured once, and only changed rows are written) → 0.67 s → about 0.4 s once
   an edit relabels edges without rebuilding their curves and the code/summary docks regenerate
-  only when shown; 500 layers: 182 → about 120 ms. Still missed: panning with all 2,000 (or 500)
-  cards in view: every frame calls Python `paint()` for each edge (~30 µs) and `boundingRect()`
-  of every port; a fix would hide ports and cache edges below the low-detail zoom.
+  only when shown; 500 layers: 182 → about 120 ms. Panning with the whole graph in view: every
+  frame called Python `paint()` for each edge (~30 µs, antialiased, with its label) and for
+  every port. Below the low-detail zoom the view now hides the ports and edges draw as plain
+  aliased lines: 500 layers 32-38 → about 8 ms, 2,000 layers 104 → about 33 ms.
 - Absolute times on this shared 2-core machine are noisy; compare rows of one run.
 """
 

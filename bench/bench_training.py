@@ -10,6 +10,7 @@ median of REPEATS runs is reported.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import statistics
 import time
 import types
@@ -199,6 +200,60 @@ def measure(project, device: str) -> dict:
     }
 
 
+def cuda_options() -> list[dict]:
+    """On CUDA: the digits CNN through the engine with AMP (bf16) and with torch.compile,
+    each against plain float32 eager, paired by round. An option earns its place only if it
+    wins; neither is switched on by default until a GPU run shows that it does."""
+    name = "digits_cnn"
+    if not torch.cuda.is_available():
+        return [
+            {"model": name, "device": "cuda", "engine": f"skipped: no GPU ({opt})"}
+            for opt in ("AMP bf16", "torch.compile")
+        ]
+    project = digits_cnn()
+    project.training.device = "cuda"
+    model, _, data = prepare(project)
+    start = copy.deepcopy(model.state_dict())
+    plain = project.training
+    amp = dataclasses.replace(plain, amp="bf16")
+    compiled = torch.compile(model)
+
+    def once(module, config) -> float:
+        model.load_state_dict(start)
+        torch.cuda.synchronize()
+        began = time.perf_counter()
+        run_engine(module, data, config)
+        torch.cuda.synchronize()
+        return time.perf_counter() - began
+
+    variants = {
+        "eager fp32": (model, plain),
+        "AMP bf16": (model, amp),
+        "torch.compile": (compiled, plain),
+    }
+    times: dict[str, list[float]] = {k: [] for k in variants}
+    for rep in range(REPEATS + 1):  # the first round is the warm-up (and compiles)
+        for key, (module, config) in variants.items():
+            elapsed = once(module, config)
+            if rep:
+                times[key].append(elapsed)
+    samples = len(data.x_train) * plain.epochs
+    rows = []
+    for key in ("AMP bf16", "torch.compile"):
+        gain = statistics.median(
+            b / a for a, b in zip(times[key], times["eager fp32"], strict=True)
+        )
+        rows.append(
+            {
+                "model": name,
+                "device": f"cuda ({key})",
+                "engine": samples / statistics.median(times[key]),
+                "gain vs eager fp32": f"{gain:.2f}×",
+            }
+        )
+    return rows
+
+
 def run() -> list[dict]:
     rows = []
     for device in ("cpu", "cuda"):
@@ -209,4 +264,4 @@ def run() -> list[dict]:
                 )
                 continue
             rows.append(measure(build(), device))
-    return rows
+    return rows + cuda_options()

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from designer.core.graph import Edge
 from designer.ui.canvas.colors import ERROR_COLOR, palette
-from designer.ui.canvas.node_item import NodeItem
+from designer.ui.canvas.node_item import LOW_DETAIL, NodeItem
 from designer.ui.canvas.port_item import wire_path
 
 
@@ -95,6 +95,12 @@ class EdgeItem(QGraphicsItem):
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        if lod < LOW_DETAIL and not self.isSelected():
+            # Zoomed far out: a thin aliased line, no label; the cheapest frame for big graphs.
+            painter.setPen(ERROR_COLOR if self.error else Qt.GlobalColor.gray)
+            painter.drawPath(self._path)
+            return
         pal = palette()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         if self.isSelected():
@@ -107,7 +113,7 @@ class EdgeItem(QGraphicsItem):
         painter.setPen(QPen(color, 2.6 if self.isSelected() else 1.8))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._path)
-        if self.label and option.levelOfDetailFromTransform(painter.worldTransform()) >= 0.45:
+        if self.label and lod >= LOW_DETAIL:
             painter.setPen(Qt.PenStyle.NoPen)
             bg = QColor(pal.color(QPalette.ColorRole.Window))
             bg.setAlphaF(0.85)

@@ -129,6 +129,7 @@ class NodeItem(QGraphicsItem):
         super().__init__()
         self.node_id = node.id
         self.edges: set[EdgeItem] = set()
+        self._ports_visible = True
         self.inputs: dict[str, PortItem] = {}
         self.outputs: dict[str, PortItem] = {}
         self._size = (WIDTH, HEADER)
@@ -170,9 +171,15 @@ class NodeItem(QGraphicsItem):
             for name in names:
                 if name not in ports:
                     ports[name] = PortItem(self, name, is_out)
+                    ports[name].setVisible(self._ports_visible)
             for i, name in enumerate(names):
                 ports[name].setPos(self._port_x(is_out), self._port_y(i, len(names)))
         self.labelled = len(ins) > 1
+
+    def set_ports_visible(self, visible: bool) -> None:
+        self._ports_visible = visible
+        for port in (*self.inputs.values(), *self.outputs.values()):
+            port.setVisible(visible)
 
     def _port_x(self, is_output: bool) -> float:
         return self._size[0] if is_output else 0.0

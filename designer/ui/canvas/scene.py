@@ -40,6 +40,7 @@ class CanvasScene(QGraphicsScene):
         self.snapping = False  # NodeItem snaps to the grid only while the user drags
         self._press_pos: dict[str, QPointF] = {}
         self._syncing_selection = False
+        self.low_detail = False  # set by the view while zoomed far out
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self._unsubscribe = document.graph.subscribe(self._on_event)
         document.project_replaced.connect(self._rebuild)
@@ -78,6 +79,14 @@ class CanvasScene(QGraphicsScene):
         item = NodeItem(node)
         self.nodes[node.id] = item
         self.addItem(item)
+        if self.low_detail:
+            item.set_ports_visible(False)
+
+    def set_low_detail(self, low: bool) -> None:
+        """Hide the ports of every card while the view is zoomed far out (see CanvasView)."""
+        self.low_detail = low
+        for item in self.nodes.values():
+            item.set_ports_visible(not low)
 
     def _add_edge(self, edge: Edge) -> None:
         item = EdgeItem(edge, self.nodes[edge.src], self.nodes[edge.dst])

@@ -18,7 +18,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
 from designer.core.layers import registry
-from designer.ui.canvas.node_item import GRID, card_size
+from designer.ui.canvas.node_item import GRID, LOW_DETAIL, card_size
 from designer.ui.canvas.scene import CanvasScene
 from designer.ui.document import Document
 
@@ -50,6 +50,16 @@ class CanvasView(QGraphicsView):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._pan_from: QPointF | None = None
         self._space = False
+        self._low_detail = False
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        # Zoomed far out, ports are too small to see or hit: hide them, so a frame doesn't call
+        # into Python for each of them (whole graph in view, 500 layers: 36 -> see BENCHMARKS).
+        low = self.zoom() < LOW_DETAIL
+        if low != self._low_detail:
+            self._low_detail = low
+            self.canvas_scene.set_low_detail(low)
+        super().paintEvent(event)
 
     # -- zoom ---------------------------------------------------------------------------------
     def zoom(self) -> float:
