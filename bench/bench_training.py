@@ -197,6 +197,22 @@ def measure(project, device: str) -> dict:
         "engine / hand": ratio("engine", "hand loop"),
         "engine / hand 1 thread": ratio("engine", "hand loop, 1 thread", single),
         "engine / script": ratio("engine", "script", single),
+    } | _targets(
+        ratio("engine", "hand loop"),
+        ratio("engine", "hand loop, 1 thread", single),
+        ratio("engine", "script", single),
+        device,
+    )
+
+
+def _targets(hand: float, hand_one: float, script: float, device: str) -> dict:
+    """Met/missed marks: engine/hand ≥ 1.0× on CPU (both hand-loop variants), ≥ 1.5× on CUDA;
+    engine/script within 0.97-1.03."""
+    need = 1.0 if device == "cpu" else 1.5
+    worst = min(hand, hand_one) if device == "cpu" else hand
+    return {
+        f"engine / hand ≥ {need}×": "met" if worst >= need else "missed",
+        "engine / script 0.97-1.03": "met" if 0.97 <= script <= 1.03 else "missed",
     }
 
 
