@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
+from PySide6.QtCore import QEvent, QObject, QSettings, QSocketNotifier, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -69,27 +69,28 @@ class _FirstPaint(QObject):
 
 
 class _GeometryProbe(QObject):
-    """Test hook for the real-window test: screen coordinates of what the mouse must hit.
+    """Test hook for the real-window test (NETCANVAS_TEST_PROBE=1): screen coordinates of what
+    the mouse must hit, as one JSON line on stdout, now and for every line read on stdin.
 
-    Writes `path` (JSON) now, and again each time `<path>.request` appears (then deletes it):
-    palette items by type id, the canvas viewport, and every node's ports.
+    NOTE: a line protocol over the process's pipes lets the test block on I/O instead of polling
+    files. A request is answered in event-loop order, so after the mouse and key events the X
+    server delivered before it.
     """
 
-    def __init__(self, window, path: Path) -> None:
+    def __init__(self, window) -> None:
         super().__init__(window)
-        self.window, self.path = window, path
-        self.request = path.with_name(path.name + ".request")
+        self.window = window
         window.raise_()
         window.activateWindow()
-        self._timer = QTimer(self, interval=50)
-        self._timer.timeout.connect(self._poll)
-        self._timer.start()
+        self._notifier = QSocketNotifier(sys.stdin.fileno(), QSocketNotifier.Type.Read, self)
+        self._notifier.activated.connect(self._answer)
         self.write()
 
-    def _poll(self) -> None:
-        if self.request.exists():
-            self.write()
-            self.request.unlink(missing_ok=True)
+    def _answer(self) -> None:
+        if not sys.stdin.readline():  # the test closed the pipe
+            self._notifier.setEnabled(False)
+            return
+        self.write()
 
     def write(self) -> None:
         import json
@@ -121,9 +122,8 @@ class _GeometryProbe(QObject):
             "types": {k: n.type_id for k, n in self.window.document.graph.nodes.items()},
             "edges": len(self.window.document.graph.edges),
         }
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(json.dumps(data), encoding="utf-8")
-        os.replace(tmp, self.path)
+        sys.stdout.write(json.dumps(data) + "\n")
+        sys.stdout.flush()
 
 
 def create_app(argv: Sequence[str]) -> QApplication:
@@ -188,8 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             hook(window)
         # NOTE: a zero timer, so a hook that quits the app stops the warm-up from starting.
         QTimer.singleShot(0, warm_torch)
-        if os.environ.get("NETCANVAS_TEST_GEOMETRY_FILE"):
-            _GeometryProbe(window, Path(os.environ["NETCANVAS_TEST_GEOMETRY_FILE"]))
+        if os.environ.get("NETCANVAS_TEST_PROBE"):
+            _GeometryProbe(window)
         if not os.environ.get("NETCANVAS_NO_START"):
             start(window, file_arg, settings)
         # The training panel was left out of the first paint (see MainWindow.training_panel).

@@ -2,8 +2,9 @@
 
 Drags Input and Linear from the palette onto the canvas (a true Qt drag and drop), wires the
 Input's output port to the Linear's input port with the mouse, saves with Ctrl+S and checks
-the file. The app runs in a subprocess; a test hook (NETCANVAS_TEST_GEOMETRY_FILE) tells the
-test where things are on screen.
+the file. The app runs in a subprocess; a test hook (NETCANVAS_TEST_PROBE) answers each line the test
+writes to its stdin with one JSON line on its stdout: where things are on screen. The test
+blocks on that pipe (with a deadline), never on a timer.
 """
 
 from __future__ import annotations
@@ -24,18 +25,6 @@ pytestmark = pytest.mark.xvfb
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREEN = "1600x1000x24"
-
-
-def _wait_for(condition: Callable[[], object], timeout: float, what: str) -> object:
-    """Poll `condition` until it returns something truthy; fail naming `what` at the deadline."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        # NOTE: a deadline loop on an external process (X server, app); not a fixed sleep.
-        time.sleep(0.02)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def _read_display(fd: int, timeout: float) -> str:
@@ -84,8 +73,6 @@ class App:
 
     def __init__(self, display: str, tmp: Path) -> None:
         self.display = display
-        self.geometry = tmp / "geometry.json"
-        self.request = tmp / "geometry.json.request"
         self.saved = tmp / "e2e.netcanvas"
         self.log = (tmp / "app.log").open("w")
         env = dict(os.environ)
@@ -98,26 +85,55 @@ class App:
             XDG_RUNTIME_DIR=str(tmp),
             NETCANVAS_RECOVERY_DIR=str(tmp / "recovery"),
             NETCANVAS_NO_START="1",
-            NETCANVAS_TEST_GEOMETRY_FILE=str(self.geometry),
+            NETCANVAS_TEST_PROBE="1",
             NETCANVAS_TEST_SAVE_PATH=str(self.saved),
         )
         code = "import sys; from designer.app import main; sys.exit(main([]))"
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", code], cwd=ROOT, env=env, stdout=self.log, stderr=self.log
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
         )
         self.env = env
+        self._buffer = b""
 
     def xdotool(self, *args: object) -> None:
         subprocess.run(
             ["xdotool", *map(str, args)], env=self.env, check=True, capture_output=True, timeout=20
         )
 
+    def read_layout(self, timeout: float) -> dict:
+        """The next JSON line the app writes: blocks on its stdout until then (or fails)."""
+        deadline = time.monotonic() + timeout
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                pytest.fail(f"the app did not answer within {timeout:.0f} s\n{self.output()}")
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                pytest.fail(f"the app exited\n{self.output()}")
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return json.loads(line)
+
     def layout(self) -> dict:
-        """Fresh screen coordinates from the app."""
-        self.request.touch()
-        _wait_for(lambda: not self.request.exists() or self.proc.poll() is not None, 20, "geometry")
-        assert self.proc.poll() is None, self.output()
-        return json.loads(self.geometry.read_text(encoding="utf-8"))
+        """Fresh screen coordinates, after every input event sent so far was handled."""
+        self.proc.stdin.write(b"?\n")
+        self.proc.stdin.flush()
+        return self.read_layout(20)
+
+    def layout_until(self, condition: Callable[[dict], bool], what: str, timeout: float = 20):
+        """Ask again until `condition(layout)` holds; each round trip waits on the app."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            layout = self.layout()
+            if condition(layout):
+                return layout
+        pytest.fail(f"timed out waiting for {what}")
 
     def drag(self, start: tuple[int, int], end: tuple[int, int], steps: int = 12) -> None:
         """Press, move in steps (so Qt sees a drag), release: a real drag under X."""
@@ -142,6 +158,8 @@ class App:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+        self.proc.stdin.close()
+        self.proc.stdout.close()
         self.log.close()
 
 
@@ -161,26 +179,26 @@ def _node_of_type(layout: dict, type_id: str) -> str:
 
 
 def test_drag_layers_connect_and_save_with_real_mouse(app):
-    _wait_for(lambda: app.geometry.exists() or app.proc.poll() is not None, 60, "the window")
-    assert app.proc.poll() is None, app.output()
+    app.read_layout(60)  # written once the window has painted
     layout = app.layout()
     assert {"input", "linear"} <= set(layout["palette"]), layout["palette"]
     x0, y0, w, h = layout["canvas"]
     cy = y0 + h // 2
 
     app.drag(tuple(layout["palette"]["input"]), (x0 + w // 5, cy))
-    _wait_for(lambda: app.layout()["types"], 20, "the Input to land on the canvas")
+    app.layout_until(lambda g: g["types"], "the Input to land on the canvas")
     app.drag(tuple(layout["palette"]["linear"]), (x0 + (4 * w) // 5, cy))
-    _wait_for(lambda: len(app.layout()["types"]) == 2, 20, "the Linear to land on the canvas")
+    app.layout_until(lambda g: len(g["types"]) == 2, "the Linear to land on the canvas")
 
     layout = app.layout()
     src = layout["nodes"][_node_of_type(layout, "input")]["out:y"]
     dst = layout["nodes"][_node_of_type(layout, "linear")]["in:x"]
     app.drag(tuple(src), tuple(dst))
-    _wait_for(lambda: app.layout()["edges"] == 1, 20, "the connection")
+    app.layout_until(lambda g: g["edges"] == 1, "the connection")
 
     app.xdotool("key", "ctrl+s")
-    _wait_for(app.saved.exists, 20, "Ctrl+S to write the project")
+    # The answer comes after the key press was handled, and saving is synchronous.
+    app.layout_until(lambda g: app.saved.exists(), "Ctrl+S to write the project")
     data = json.loads(app.saved.read_text(encoding="utf-8"))
     types = {n["id"]: n["type"] for n in data["nodes"]}
     assert sorted(types.values()) == ["input", "linear"]
