@@ -168,8 +168,12 @@ def measure(project, device: str) -> dict:
     samples = len(data.x_train) * config.epochs
     times: dict[str, list[float]] = {k: [] for k in variants}
     cpu: dict[str, list[float]] = {k: [] for k in variants}
+    names = list(variants)
     for rep in range(REPEATS + 1):  # the first round is the warm-up
-        for name, fn in variants.items():
+        # NOTE: the order alternates (ABCD, DCBA, ...), so no variant always runs right after
+        # the same other one: on a noisy machine that bias alone moved engine/script by ±10%.
+        for name in names if rep % 2 == 0 else reversed(names):
+            fn = variants[name]
             if device == "cuda":
                 torch.cuda.synchronize()
             began, began_cpu = time.perf_counter(), time.process_time()
