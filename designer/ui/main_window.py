@@ -39,8 +39,10 @@ TRAINING_REASON = "Training is running: stop it to edit the network."
 
 
 class MainWindow(ProjectFiles, QMainWindow):
-    # NOTE: new/open/save, recent files, examples, weights and recovery live in ProjectFiles.
-    """One open project. Dialog answers are injectable (`ask_*` attributes) for tests."""
+    """One open project. Dialog answers are injectable (`ask_*` attributes) for tests.
+
+    New/open/save, recent files, examples, weights and recovery live in ProjectFiles.
+    """
 
     def __init__(
         self,
