@@ -9,14 +9,13 @@ import contextlib
 import io
 import logging
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
 from designer.core.codegen import generate
 from designer.core.errors import NetcanvasError
 from designer.core.project import Project
-from designer.core.project_io import UMASK, atomic_write
+from designer.core.project_io import atomic_write, replacing
 
 PathLike = str | os.PathLike
 
@@ -131,25 +130,17 @@ def _export_with_fallback(out: Path, write, what: str) -> None:
     A model whose code fixes the batch size can't have a dynamic batch dimension: then it is
     exported for the example batch size instead.
     """
-    fd, name = tempfile.mkstemp(
-        prefix=f".{out.name}.", suffix=out.suffix or ".tmp", dir=_folder(out)
-    )
-    os.close(fd)
-    tmp = Path(name)
+    _folder(out)
     try:
-        try:
-            write(tmp, True)
-        except Exception:
-            write(tmp, False)
-        # mkstemp makes the file private (0600); an export is an ordinary file for the user.
-        os.chmod(tmp, 0o666 & ~UMASK)
-        os.replace(tmp, out)
+        with replacing(out, suffix=out.suffix or ".tmp") as tmp:
+            try:
+                write(tmp, True)
+            except Exception:
+                write(tmp, False)
     except NetcanvasError:
         raise
     except Exception as e:  # NOTE: exporters raise many types; the user needs one clear line
         raise ExportError(f"{out}: {what} export failed: {_first_line(e)}") from e
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _folder(out: Path) -> Path:

@@ -14,6 +14,7 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn
 
@@ -143,26 +144,33 @@ def parse(raw: bytes, source: str) -> object:
         _fail(source, "", f"is not valid JSON ({_clip(str(e), 120)})")
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` so that a crash leaves either the old or the new file.
+@contextlib.contextmanager
+def replacing(path: Path, suffix: str = ".tmp") -> Iterator[Path]:
+    """Yield a temp path beside `path`; when the block ends normally, it replaces `path` so
+    that a crash leaves either the old or the new file (fsync, os.replace, fsync the folder).
 
-    Temp file in the same folder, flush + fsync, os.replace, then fsync the folder so the
-    rename itself survives a power cut.
+    The new file keeps the old one's permissions, or gets the umask's for a new file (mkstemp
+    alone would leave it private). If the block raises, the temp file is removed.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
+        yield tmp
+        with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~UMASK)
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    finally:
+        tmp.unlink(missing_ok=True)
     _fsync_dir(path.parent)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` atomically (see `replacing`)."""
+    with replacing(path) as tmp:
+        tmp.write_bytes(data)
 
 
 # -- stages ----------------------------------------------------------------------------------
