@@ -157,21 +157,22 @@ class Graph:
         for e in self.edges:
             if e.dst == edge.dst and e.dst_port == edge.dst_port:
                 return f"input {edge.dst_port!r} of '{dst.name}' is already connected"
-        if self._reaches(edge.dst, edge.src):
+        if edge.src in self.downstream(edge.dst):
             return "that connection would make a cycle"
         return None
 
-    def _reaches(self, start: str, goal: str) -> bool:
+    def downstream(self, start: str) -> set[str]:
+        """`start` and every node its output reaches."""
+        children: dict[str, list[str]] = {}
+        for e in self.edges:
+            children.setdefault(e.src, []).append(e.dst)
         seen, stack = {start}, [start]
         while stack:
-            cur = stack.pop()
-            if cur == goal:
-                return True
-            for e in self.edges:
-                if e.src == cur and e.dst not in seen:
-                    seen.add(e.dst)
-                    stack.append(e.dst)
-        return False
+            for dst in children.get(stack.pop(), ()):
+                if dst not in seen:
+                    seen.add(dst)
+                    stack.append(dst)
+        return seen
 
     # -- mutators ----------------------------------------------------------------------------
     def add_node(

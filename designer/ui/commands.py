@@ -324,7 +324,7 @@ def apply_fix(
     pos = dst.pos
     shift = {
         n: (graph.node(n).pos, (graph.node(n).pos[0] + COLUMN_WIDTH, graph.node(n).pos[1]))
-        for n in _downstream(graph, dst.id)
+        for n in graph.downstream(dst.id)
         if graph.node(n).pos[0] >= dst.pos[0]
     }
     if shift:
@@ -341,16 +341,6 @@ def apply_fix(
     _ConnectNamed(graph, first, f"{src.name} → {name}", macro)
     _ConnectNamed(graph, second, f"{name} → {dst.name}", macro)
     return macro
-
-
-def _downstream(graph: Graph, start: str) -> set[str]:
-    seen, stack = {start}, [start]
-    while stack:
-        for e in graph.outgoing(stack.pop()):
-            if e.dst not in seen:
-                seen.add(e.dst)
-                stack.append(e.dst)
-    return seen
 
 
 class _ConnectNamed(Connect):
