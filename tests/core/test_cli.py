@@ -16,6 +16,7 @@ from designer.cli import main
 from designer.core.examples import example_path
 from designer.core.project_io import load_project, save_project
 from designer.core.weights import load_weights, save_weights
+from tests.core.test_examples import EXPECTED
 
 DATA = Path(__file__).parent.parent / "data"
 
@@ -41,14 +42,7 @@ def one_line_error(capsys, code: int, expected_code: int = 2) -> str:
 def test_examples_lists_every_example(capsys):
     assert main(["examples"]) == 0
     out = capsys.readouterr().out
-    for name in (
-        "iris_mlp",
-        "digits_cnn",
-        "spiral_mlp",
-        "residual_net",
-        "lstm_sequence",
-        "coffee_regression",
-    ):
+    for name in EXPECTED:
         assert name in out
 
 
