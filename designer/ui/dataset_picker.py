@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from designer.core.data import BUILTINS, Preview, source_options
 from designer.core.training.config import DataConfig
+from designer.ui.widgets import path_field
 
 SOURCES = (
     ("builtin", "Built-in dataset"),
@@ -147,14 +147,7 @@ class DatasetPicker(QWidget):
         self.path = QLineEdit()
         self.path.setPlaceholderText("file or folder, relative to the project")
         self.path.editingFinished.connect(lambda: self._set_path(self.path.text().strip()))
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self.browse)
-        path_row = QHBoxLayout()
-        path_row.setContentsMargins(0, 0, 0, 0)
-        path_row.addWidget(self.path, 1)
-        path_row.addWidget(browse)
-        self.path_row = QWidget()
-        self.path_row.setLayout(path_row)
+        self.path_row = path_field(self.path, self.browse)
         self.target = QComboBox()
         self.target.setEditable(True)
         self.target.setToolTip("Column to predict; the others are the inputs")

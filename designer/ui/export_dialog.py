@@ -19,17 +19,16 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from designer.core.errors import NetcanvasError
 from designer.core.naming import sanitize
+from designer.ui.widgets import path_field
 
 # key, title, suffix, file-dialog filter
 FORMATS = (
@@ -68,12 +67,7 @@ class ExportDialog(QDialog):
         self.format.currentIndexChanged.connect(self._format_changed)
         self.path = QLineEdit()
         self.path.textEdited.connect(self._mark_path_edited)
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self.browse)
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.path, 1)
-        row.addWidget(browse)
+        row = path_field(self.path, self.browse)
         self.use_trained = QCheckBox("Use the trained weights")
         self.note = QLabel()
         self.note.setWordWrap(True)
