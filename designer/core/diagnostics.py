@@ -22,7 +22,11 @@ class QuickFix:
 
 @dataclass(frozen=True)
 class Diagnostic:
-    """One problem. `node_id` pins it to a node on the canvas (None: the graph as a whole)."""
+    """One problem. `node_id` pins it to a node on the canvas (None: the graph as a whole).
+
+    A message about a node names it in quotes ("'fc1' (Linear) expects ..."), so a list of
+    problems reads on its own.
+    """
 
     node_id: str | None
     severity: Severity

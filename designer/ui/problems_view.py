@@ -58,10 +58,7 @@ class ProblemsView(QWidget):
         }
         self.list.clear()
         for diag in analysis.diagnostics:
-            where = self._node_name(diag)
-            # Messages about a layer already name it ('fc1' (Linear) ...); don't say it twice.
-            named = where and f"'{where}'" in diag.message
-            text = f"{where}: {diag.message}" if where and not named else diag.message
+            text = diag.message  # it names its layer already: "'fc1' (Linear) expects ..."
             if diag.fix is not None:
                 text += f"  (fix: {diag.fix.title})"
             item = QListWidgetItem(icons[diag.severity], text)
@@ -71,10 +68,6 @@ class ProblemsView(QWidget):
         n = len(analysis.diagnostics)
         self.empty_label.setText("No problems." if n == 0 else f"{analysis.summary()}")
         self._update_fix_button()
-
-    def _node_name(self, diag: Diagnostic) -> str:
-        node = self.document.graph.nodes.get(diag.node_id) if diag.node_id else None
-        return node.name if node else ""
 
     def diagnostic_at(self, row: int) -> Diagnostic:
         return self.list.item(row).data(DIAGNOSTIC)

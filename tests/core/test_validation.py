@@ -125,3 +125,14 @@ def test_status_summary_counts_problems():
     g = chain(("linear", {"out_features": 10}), input_shape=(1, 8, 8))
     g.add_node("relu")
     assert analyze(g).summary() == "2 errors · 1 warning"
+
+
+def test_every_node_problem_names_its_node():
+    g = chain(("linear", {"out_features": 10}), input_shape=(1, 8, 8))
+    g.add_node("relu", name="lonely")
+    add = g.add_node("add", name="sum")
+    g.connect(Edge(g.by_name("input").id, add.id, dst_port="in1"))
+    diags = [d for d in analyze(g).diagnostics if d.node_id]
+    assert len(diags) >= 4
+    for d in diags:
+        assert f"'{g.nodes[d.node_id].name}'" in d.message, d.message
