@@ -245,3 +245,13 @@ def test_lstm_learns_the_wave_frequencies():
     epochs, finished = run(example("lstm_sequence", epochs=4))
     assert epochs[-1].train_loss < epochs[0].train_loss
     assert finished.final["test_accuracy"] > 0.5  # three classes: chance is 1/3
+
+
+def test_fast_epochs_still_feed_the_batch_loss_plot():
+    # Iris epochs take milliseconds; the batch plot must still get points, a few per second.
+    events = list(train_project(example("iris_mlp", epochs=60)))
+    assert isinstance(events[-1], Finished)
+    batches = [e for e in events if isinstance(e, BatchEnd)]
+    assert len(batches) >= 2
+    assert all(math.isfinite(b.loss) for b in batches)
+    assert [b.step for b in batches] == sorted(b.step for b in batches)

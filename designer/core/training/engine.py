@@ -157,11 +157,14 @@ def _run(model, data, settings, control, device, keep_best):
     best_score, best_epoch, best, best_state = math.inf, 0, {}, None
     final: dict[str, float] = {}
     stopped_early = stopped_by_user = False
+    # NOTE: the report clock runs across epochs, so epochs shorter than REPORT_SECONDS (iris:
+    # ~5 ms) still give a few BatchEnd a second, from the epoch-end flush below.
+    last_report = time.perf_counter()
     for epoch in range(1, epochs + 1):
         order = recipe.epoch_order(len(x), generator)
         step_losses.zero_()
         correct.zero_()
-        began = last_report = time.perf_counter()
+        began = time.perf_counter()
         reported = done = 0
         batches = recipe.train_epoch(
             model, optimizer, loss_fn, x, t, y, order, step_losses, correct, settings,
@@ -184,6 +187,10 @@ def _run(model, data, settings, control, device, keep_best):
         batches.close()
         if stopped_by_user:
             break
+        if reported < done and time.perf_counter() - last_report >= REPORT_SECONDS:
+            chunk = _finite_or_raise(step_losses[reported:done], epoch, reported)
+            yield BatchEnd(epoch, global_step, float(chunk.mean()))
+            last_report = time.perf_counter()
         seconds = time.perf_counter() - began
         train_loss = float(_finite_or_raise(step_losses[:done], epoch, 0).mean())
         used = min(len(x), done * batch_size)
