@@ -187,7 +187,8 @@ def _run(model, data, settings, control, device, keep_best):
         batches.close()
         if stopped_by_user:
             break
-        if reported < done and time.perf_counter() - last_report >= REPORT_SECONDS:
+        due = time.perf_counter() - last_report >= REPORT_SECONDS
+        if reported < done and (due or epoch in (1, epochs)):  # a curve has both ends
             chunk = _finite_or_raise(step_losses[reported:done], epoch, reported)
             yield BatchEnd(epoch, global_step, float(chunk.mean()))
             last_report = time.perf_counter()
