@@ -24,7 +24,7 @@ from designer.ui.document import Document
 
 MIME_TYPE = "application/x-netcanvas-layer"
 MIN_ZOOM, MAX_ZOOM = 0.05, 4.0
-READABLE_ZOOM = 0.7  # names, parameters and edge shapes are legible from here up
+READABLE_ZOOM = 0.62  # names, parameters and edge shapes are legible from here up
 EXTENT = 100_000.0  # the scene rect: room to pan anywhere
 
 
