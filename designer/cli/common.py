@@ -1,0 +1,34 @@
+"""Helpers shared by the command modules: the usage error, loading a project, formatting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from designer.core.errors import NetcanvasError
+
+
+class UsageError(NetcanvasError):
+    """Bad command-line arguments."""
+
+
+def existing(name: str) -> Path:
+    path = Path(name)
+    if not path.exists():
+        raise UsageError(f"{name}: no such file")
+    return path
+
+
+def load(path: Path):
+    from designer.core.project_io import load_project
+
+    return load_project(path)
+
+
+def diagnostic(project, d) -> str:
+    node = project.graph.nodes.get(d.node_id) if d.node_id else None
+    where = f"[{node.name}] " if node is not None else ""
+    return f"{d.severity}: {where}{d.message}"
+
+
+def num(v: float) -> str:
+    return f"{v:,}" if isinstance(v, int) else f"{v:.4g}"

@@ -1,0 +1,33 @@
+"""`netcanvas new --example NAME -o FILE`: create a project from an example."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from designer.cli.common import UsageError, load
+
+NAME = "new"
+HELP = "create a project from an example"
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--example", required=True, metavar="NAME")
+    p.add_argument("-o", "--output", required=True, metavar="FILE")
+    p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+
+
+def run(args) -> int:
+    from designer.core.examples import example_path
+    from designer.core.project_io import save_project
+
+    out = Path(args.output)
+    source = example_path(args.example)
+    if out.exists() and not args.force:
+        raise UsageError(f"{out} already exists (add --force to overwrite it)")
+    if not out.parent.is_dir():
+        raise UsageError(f"{out}: the folder {str(out.parent)!r} does not exist")
+    project = load(source)
+    project.name = out.stem
+    save_project(project, out)
+    print(f"Created {out} from the example {args.example!r}")
+    return 0
