@@ -18,6 +18,7 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     from designer.core.examples import example_path
+    from designer.core.limits import fit_name
     from designer.core.project_io import save_project
 
     out = Path(args.output)
@@ -27,7 +28,7 @@ def run(args) -> int:
     if not out.parent.is_dir():
         raise UsageError(f"{out}: the folder {str(out.parent)!r} does not exist")
     project = load(source)
-    project.name = out.stem
+    project.name = fit_name(out.stem) or project.name
     save_project(project, out)
     print(f"Created {out} from the example {args.example!r}")
     return 0

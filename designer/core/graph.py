@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
+from designer.core import limits
 from designer.core.errors import GraphError
 from designer.core.layers import registry
 from designer.core.layers.spec import LayerSpec
@@ -131,15 +132,34 @@ class Graph:
         raise AssertionError("unreachable")
 
     def unique_name(self, base: str) -> str:
-        """`base` if free, else base2, base3, ... (a trailing number in `base` is replaced)."""
+        """`base` if free, else base2, base3, ... (a trailing number in `base` is replaced).
+
+        The result is at most limits.MAX_NAME characters long (the stem is shortened).
+        """
+        base = limits.fit_name(base)
         taken = {n.name for n in self.nodes.values()}
         if base not in taken:
             return base
         stem = re.sub(r"\d+$", "", base) or base
         for i in itertools.count(2):
-            if f"{stem}{i}" not in taken:
-                return f"{stem}{i}"
+            name = stem[: limits.MAX_NAME - len(str(i))] + str(i)
+            if name not in taken:
+                return name
         raise AssertionError("unreachable")
+
+    def room_problem(self, nodes: int = 0, edges: int = 0) -> str | None:
+        """Why `nodes` more layers and `edges` more connections don't fit the limits, or None."""
+        if len(self.nodes) + nodes > limits.MAX_NODES:
+            return (
+                f"a project holds at most {limits.MAX_NODES:,} layers "
+                f"(this one has {len(self.nodes):,}; that would add {nodes:,})"
+            )
+        if len(self.edges) + edges > limits.MAX_EDGES:
+            return (
+                f"a project holds at most {limits.MAX_EDGES:,} connections "
+                f"(this one has {len(self.edges):,}; that would add {edges:,})"
+            )
+        return None
 
     def connection_problem(self, edge: Edge) -> str | None:
         """Why `edge` can't be drawn (for the canvas to show), or None if it may be."""
@@ -154,6 +174,8 @@ class Graph:
             return f"'{dst.name}' has no input {edge.dst_port!r}"
         if edge in self._edge_set:
             return "these ports are already connected"
+        if len(self.edges) >= limits.MAX_EDGES:
+            return self.room_problem(edges=1)
         for e in self.edges:
             if e.dst == edge.dst and e.dst_port == edge.dst_port:
                 return f"input {edge.dst_port!r} of '{dst.name}' is already connected"
@@ -185,13 +207,19 @@ class Graph:
         node_id: str | None = None,
         init: str = "default",
     ) -> Node:
-        """Add a layer. Parameters are checked against its spec (ParamError if refused)."""
+        """Add a layer. Parameters are checked against its spec (ParamError if refused), the
+        name and the layer count against designer.core.limits (LimitError)."""
         if not registry.has(type_id):
             raise GraphError(f"unknown layer type {type_id!r}")
+        if len(self.nodes) >= limits.MAX_NODES:
+            raise limits.LimitError(f"a project holds at most {limits.MAX_NODES:,} layers")
         spec = registry.get(type_id)
         node_id = node_id or self.new_id()
         if node_id in self.nodes:
             raise GraphError(f"node id {node_id!r} is already used")
+        if len(node_id) > limits.MAX_ID:
+            raise limits.LimitError(f"a node id can be at most {limits.MAX_ID} characters long")
+        name = limits.check_name(name) if name is not None else None
         node = Node(
             id=node_id,
             type_id=spec.type_id,
@@ -231,6 +259,8 @@ class Graph:
             raise GraphError(f"'{self.nodes[edge.dst].name}' has no input {edge.dst_port!r}")
         if edge in self._edge_set:
             raise GraphError("these ports are already connected")
+        if len(self.edges) >= limits.MAX_EDGES:
+            raise limits.LimitError(f"a project holds at most {limits.MAX_EDGES:,} connections")
         self.edges.append(edge)
         self._edge_set.add(edge)
         self._emit(EdgeAdded(edge))
@@ -256,7 +286,9 @@ class Graph:
         return old
 
     def rename(self, node_id: str, name: str) -> str:
+        """Rename a layer (LimitError if the name is too long). Returns the old name."""
         node = self.node(node_id)
+        name = limits.check_name(name)
         old, node.name = node.name, name
         if old != name:
             self._emit(NodeChanged(node_id, "name"))

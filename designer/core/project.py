@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from designer.core.graph import Graph
+from designer.core.limits import fit_name
 from designer.core.training.config import TrainingConfig
 
 EXTENSION = ".netcanvas"
@@ -17,6 +18,12 @@ class Project:
     name: str = "untitled"
     training: TrainingConfig = field(default_factory=TrainingConfig)
     path: Path | None = None
+
+    def adopt_file_name(self, path: Path) -> None:
+        """An untitled project takes the name of the file it is first saved to (shortened to
+        the name limit, so the file opens again)."""
+        if self.name == "untitled":
+            self.name = fit_name(Path(path).stem) or "untitled"
 
     @property
     def weights_path(self) -> Path | None:

@@ -9,16 +9,16 @@ designer.core.migrations.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import tempfile
-from collections.abc import Iterator
+import re
 from pathlib import Path
 from typing import NoReturn
 
 from designer import __version__
+from designer.core import limits
+from designer.core.atomic import atomic_write, replacing
 from designer.core.errors import NetcanvasError, ParamError, ProjectError
 from designer.core.graph import Edge, Graph
 from designer.core.layers import registry
@@ -27,13 +27,14 @@ from designer.core.project import Project
 from designer.core.training.config import INITS, TrainingConfig
 
 FORMAT_VERSION = CURRENT
-MAX_BYTES = 50 * 1024 * 1024
-# NOTE: far beyond any hand-built network, and low enough that a hostile file can't make the
-# graph mutators (linear scans per edge) run for minutes.
-MAX_NODES = 2_000
-MAX_EDGES = 4_000
-MAX_ID = 64
-MAX_NAME = 200
+# The limits live in designer.core.limits (the graph's mutators enforce the same ones).
+MAX_BYTES = limits.MAX_FILE_BYTES
+MAX_NODES = limits.MAX_NODES
+MAX_EDGES = limits.MAX_EDGES
+MAX_ID = limits.MAX_ID
+MAX_NAME = limits.MAX_NAME
+
+__all__ = ["atomic_write", "replacing"]  # re-exported: exports and weights write through them
 
 _TOP_KEYS = ("format_version", "app_version", "name", "nodes", "edges", "training")
 _NODE_KEYS = ("id", "type", "name", "params", "pos", "init")
@@ -50,17 +51,39 @@ def load_project(path: str | os.PathLike) -> Project:
 
 
 def save_project(project: Project, path: str | os.PathLike | None = None) -> Path:
-    """Write `project` to `path` (default: project.path) atomically; sets project.path."""
+    """Write `project` to `path` (default: project.path) atomically; sets project.path.
+
+    The bytes are checked to load again (the loader's own validator) before they replace the
+    old file: a project the loader would refuse is never saved (ProjectError says why).
+    Through a symlink, the file it points to is replaced.
+    """
     target = Path(path) if path is not None else project.path
     if target is None:
         raise ProjectError(project.name, "has no file name yet; choose where to save it")
-    text = _pretty(project_to_dict(project))
+    data = project_bytes(project, target)
     try:
-        atomic_write(target, (text + "\n").encode("utf-8"))
+        project_from_dict(parse(data, str(target)), str(target))
+    except ProjectError as e:
+        raise ProjectError(target, f"was not saved: it would not open again ({e.reason})") from None
+    try:
+        atomic_write(target, data)
     except OSError as e:
         raise ProjectError(target, f"could not be saved: {e.strerror or e}") from None
     project.path = target
     return target
+
+
+def project_bytes(project: Project, source: object = None) -> bytes:
+    """The one serialisation of a project: the file's bytes, as saves, recovery copies and run
+    folders write them. ProjectError if some text can't be written as UTF-8."""
+    text = _pretty(project_to_dict(project)) + "\n"
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        where = source if source is not None else project.name
+        raise ProjectError(
+            where, f"could not be saved: text that is not valid Unicode ({e.reason})"
+        ) from None
 
 
 def project_to_dict(project: Project) -> dict:
@@ -78,7 +101,8 @@ def project_from_dict(data: object, source: str = "<project>") -> Project:
         _object(data, "", source, _TOP_KEYS, required=("format_version", "nodes", "edges"))
         if "app_version" in data:
             _string(data["app_version"], "app_version", source, MAX_NAME, empty=True)
-        name = _string(data.get("name", Path(source).stem), "name", source, MAX_NAME, empty=True)
+        default = limits.fit_name(Path(source).stem)
+        name = _string(data.get("name", default), "name", source, MAX_NAME, empty=True)
         graph = _graph(data, source)
         training = _training(data.get("training", {}), source)
     except RecursionError:
@@ -135,50 +159,42 @@ def parse(raw: bytes, source: str) -> object:
             source, "", f"is not a Netcanvas project (not UTF-8 text: bad byte at offset {e.start})"
         )
     try:
-        return json.loads(text, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
+        data = json.loads(text, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as e:
         _fail(source, "", f"is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})")
     except RecursionError:
         _fail(source, "", "is nested too deeply to be a project file")
     except ValueError as e:  # from the hooks, or an integer with thousands of digits
         _fail(source, "", f"is not valid JSON ({_clip(str(e), 120)})")
+    # NOTE: valid UTF-8 can't hold a lone surrogate; only a JSON escape ("\udfff") can. Such
+    # text would load and then never save, so every string is cleaned (U+FFFD) here.
+    return _cleaned(data) if _SURROGATE_ESCAPE.search(text) else data
 
 
-@contextlib.contextmanager
-def replacing(path: Path, suffix: str = ".tmp") -> Iterator[Path]:
-    """Yield a temp path beside `path`; when the block ends normally, it replaces `path` so
-    that a crash leaves either the old or the new file (fsync, os.replace, fsync the folder).
-
-    The new file keeps the old one's permissions, or gets the umask's for a new file (mkstemp
-    alone would leave it private). If the block raises, the temp file is removed.
-    """
-    path = Path(path)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~UMASK)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` atomically (see `replacing`)."""
-    with replacing(path) as tmp:
-        tmp.write_bytes(data)
+def _cleaned(value: object) -> object:
+    if isinstance(value, str):
+        return limits.clean_text(value)
+    if isinstance(value, list):
+        return [_cleaned(v) for v in value]
+    if isinstance(value, dict):
+        return {limits.clean_text(k): _cleaned(v) for k, v in value.items()}
+    return value
 
 
 # -- stages ----------------------------------------------------------------------------------
 def _read(path: Path) -> bytes:
+    import stat
+
     try:
-        if path.is_dir():
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
             _fail(path, "", "is a folder, not a project file")
-        if path.stat().st_size > MAX_BYTES:
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or a device would block or never end
+            _fail(path, "", "is not a regular file")
+        if info.st_size > MAX_BYTES:
             _too_large(path)
         with path.open("rb") as f:
             return f.read(MAX_BYTES + 1)
@@ -310,6 +326,7 @@ def _training(raw: object, source: str) -> TrainingConfig:
     items = [(f"training.{_key(k)}", {k: v}) for k, v in raw.items() if k != "data"]
     items += [(f"training.data.{_key(k)}", {"data": {k: v}}) for k, v in data.items()]
     for field, part in items:
+        _no_long_text(part, field, source)
         try:
             TrainingConfig.from_dict(part)
         except ParamError as e:
@@ -317,6 +334,26 @@ def _training(raw: object, source: str) -> TrainingConfig:
         except OverflowError:
             _fail(source, field, "the number is too large")
     return TrainingConfig.from_dict(raw)
+
+
+def _no_long_text(value: object, field: str, source: str) -> None:
+    """Refuse any string (or key) in a training setting longer than limits.MAX_STRING."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        texts = [item] if isinstance(item, str) else list(item) if isinstance(item, dict) else []
+        for text in texts:
+            if isinstance(text, str) and len(text) > limits.MAX_STRING:
+                _fail(
+                    source,
+                    field,
+                    f"holds text {len(text):,} characters long; at most "
+                    f"{limits.MAX_STRING:,} are allowed",
+                )
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def _pretty(value: object, indent: str = "") -> str:
@@ -404,8 +441,8 @@ def _join(field: str, key: str) -> str:
     return f"{field}.{key}" if field else key
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def _clip(text: str, limit: int = limits.ECHO) -> str:
+    return limits.clip(text, limit)
 
 
 def _fail(source: object, field: str, message: str) -> NoReturn:
@@ -427,25 +464,3 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
         dup = next(k for k, _ in pairs if k in seen or seen.add(k))
         raise ValueError(f"the key {_key(dup)} appears twice in one object")
     return out
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # NOTE: Windows can't open folders; os.replace is durable enough there
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-UMASK = _current_umask()

@@ -114,14 +114,14 @@ class AutoSaver(QObject):
         if not self.document.is_modified():
             self.remove()
             return False
-        from designer.core.project_io import project_to_dict
+        from designer.core.project_io import atomic_write, project_bytes
 
         project: Project = self.document.project
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            _write_atomic(self.path, json.dumps(project_to_dict(project), indent=1))
+            atomic_write(self.path, project_bytes(project))
             meta = {"original": str(project.path) if project.path else None, "name": project.name}
-            _write_atomic(self.path.with_suffix(META_SUFFIX), json.dumps(meta))
+            atomic_write(self.path.with_suffix(META_SUFFIX), json.dumps(meta).encode())
         except (OSError, NetcanvasError) as err:
             # NOTE: autosave must never interrupt the user; the status line shows this.
             self.last_error = f"Autosave failed: {err}"
@@ -138,12 +138,6 @@ class AutoSaver(QObject):
         """Clean exit: stop the timer and remove the recovery file."""
         self.timer.stop()
         self.remove()
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 AskRestore = Callable[[Recovery], bool]

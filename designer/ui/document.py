@@ -13,6 +13,7 @@ import shiboken6
 from PySide6.QtCore import QObject, QPointF, QTimer, Signal
 from PySide6.QtGui import QAction, QUndoStack
 
+from designer.core import limits
 from designer.core.analysis import Analysis, analyze
 from designer.core.diagnostics import QuickFix
 from designer.core.errors import NetcanvasError
@@ -222,6 +223,10 @@ class Document(QObject):
         if not registry.has(type_id):
             self._refuse(f"unknown layer type {type_id!r}")
             return None
+        problem = self.graph.room_problem(nodes=1)
+        if problem:
+            self._refuse(problem)
+            return None
         try:
             registry.get(type_id).check_params(dict(params or {}))
         except NetcanvasError as err:
@@ -298,11 +303,15 @@ class Document(QObject):
         """Rename a layer. Names must be non-empty and unique (they become attribute names)."""
         if self._read_only is not None:
             return self._refuse(self._read_only)
-        name = name.strip()
+        name = limits.clean_text(name.strip())
         if node_id not in self.graph.nodes:
             return self._refuse(f"no layer with id {node_id!r}")
         if not name:
             return self._refuse("a layer name can't be empty")
+        try:
+            limits.check_name(name)
+        except limits.LimitError as err:
+            return self._refuse(str(err))
         if name == self.graph.nodes[node_id].name:
             return None
         if any(n.name == name for n in self.graph.nodes.values()):
@@ -322,6 +331,9 @@ class Document(QObject):
             return self._refuse(self._read_only)
         if fix.edge not in self.graph.edges or not registry.has(fix.type_id):
             return self._refuse("that fix no longer applies: the connection has changed")
+        problem = self.graph.room_problem(nodes=1, edges=1)
+        if problem:
+            return self._refuse(problem)
         try:
             command = cmd.apply_fix(self.graph, fix.edge, fix.type_id, fix.params, fix.title)
         except NetcanvasError as err:
@@ -368,6 +380,10 @@ class Document(QObject):
     def _insert(self, source: Graph, offset: Pos, verb: str) -> list[str]:
         nodes = list(source.nodes.values())
         if not nodes:
+            return []
+        problem = self.graph.room_problem(nodes=len(nodes), edges=len(source.edges))
+        if problem:
+            self._refuse(f"can't {verb.lower()}: {problem}")
             return []
         text = f"{verb} {cmd.plural(len(nodes), 'layer')}"
         command, ids = cmd.insert_graph(self.graph, nodes, list(source.edges), offset, text)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from designer.core import limits
 from designer.core.layers.spec import ParamSpec, format_shape
 from designer.core.training.config import INITS
 from designer.ui.theme import ERROR_STYLE
@@ -260,6 +261,7 @@ class Inspector(QScrollArea):
             self._form.removeRow(0)
         self.fields = {}
         self.name_edit = QLineEdit(node.name, objectName="node_name")
+        self.name_edit.setMaxLength(limits.MAX_NAME)
         self.name_edit.editingFinished.connect(self._rename)
         self.name_error = QLabel(styleSheet=ERROR_STYLE, wordWrap=True)
         self.name_error.hide()

@@ -106,8 +106,7 @@ class ProjectFiles:
         from designer.core.project_io import save_project
 
         project, path = self.document.project, Path(path)
-        if project.name == "untitled":
-            project.name = path.stem
+        project.adopt_file_name(path)
         try:
             save_project(project, path)
         except NetcanvasError as err:

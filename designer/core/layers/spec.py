@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from designer.core.errors import ParamError
+from designer.core.limits import clip
 
 Shape = tuple[int, ...]
 Params = Mapping[str, object]
@@ -74,7 +75,7 @@ class ParamSpec:
         return text
 
     def _refuse(self, value: object) -> ParamError:
-        shown = repr(value) if isinstance(value, str) else _short(value)
+        shown = clip(repr(value)) if isinstance(value, str) else _short(value)
         return ParamError(self.name, f"expected {self.describe()}, got {shown}")
 
     def _in_range(self, x: float) -> bool:

@@ -137,10 +137,9 @@ def _copy_project(project, out: Path) -> None:
         if not target.exists() or not target.samefile(src):
             shutil.copyfile(src, target)
         return
-    from designer.core.project_io import project_to_dict  # an unsaved project: write it out
+    from designer.core.project_io import project_bytes  # an unsaved project: write it out
 
-    target = out / f"{project.name}{EXTENSION}"
-    target.write_text(json.dumps(project_to_dict(project), indent=2) + "\n", encoding="utf-8")
+    (out / f"{project.name}{EXTENSION}").write_bytes(project_bytes(project))
 
 
 class _Bar:
