@@ -29,6 +29,7 @@ lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check designer tests bench
 	$(VENV)/bin/ruff format --check designer tests bench
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 test: $(VENV)/.dev-installed lint
 	$(PY) -m pytest $(PYTEST_ARGS)

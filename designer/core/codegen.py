@@ -14,7 +14,7 @@ from designer.core.analysis import Analysis, analyze
 from designer.core.errors import NetcanvasError
 from designer.core.graph import Graph
 from designer.core.layers import registry
-from designer.core.layers.spec import Shape
+from designer.core.layers.spec import Shape, param_shape
 from designer.core.naming import Namespace, class_name
 from designer.core.pyformat import INDENT, literal, statement
 
@@ -34,6 +34,13 @@ class PythonSource:
     output_ids: tuple[str, ...] = ()
     input_shapes: tuple[Shape, ...] = ()
     input_dtypes: tuple[str, ...] = ()
+
+
+def _known_shape(analysis: Analysis, node_id: str) -> Shape:
+    shape = analysis.shapes.get(node_id)
+    if shape is None:  # analysis.ok implies every live node has a shape
+        raise CodegenError(f"no shape for node {node_id!r}")
+    return shape
 
 
 def generate(graph: Graph, name: str = "Net", analysis: Analysis | None = None) -> PythonSource:
@@ -77,7 +84,7 @@ def generate(graph: Graph, name: str = "Net", analysis: Analysis | None = None) 
             continue
         spec = registry.get(node.type_id)
         srcs = [incoming[node.id][p] for p in spec.input_ports(node.params)]
-        in_shapes = [analysis.shapes[s] for s in srcs]
+        in_shapes = [_known_shape(analysis, s) for s in srcs]
         code = spec.emit(node.params, in_shapes)
         module = f"self.{attr[node.id]}"
         if code.init is not None:
@@ -106,7 +113,7 @@ def generate(graph: Graph, name: str = "Net", analysis: Analysis | None = None) 
         else f"tuple[{', '.join(['torch.Tensor'] * len(results))}]"
     )
 
-    shapes = tuple(tuple(n.params["shape"]) for n in inputs)
+    shapes = tuple(tuple(param_shape(n.params, "shape")) for n in inputs)
     dtypes = tuple(str(n.params["dtype"]) for n in inputs)
     text = _module_text(cls, init_lines, fwd_lines, signature, returns, shapes, dtypes)
     return PythonSource(

@@ -40,11 +40,12 @@ def infer_shapes(graph: Graph, order: list[Node], skip: set[str]) -> ShapeTable:
             table.shapes[node.id] = None
             continue
         spec = registry.get(node.type_id)
-        edges = [incoming[node.id].get(p) for p in spec.input_ports(node.params)]
-        if any(e is None for e in edges) or any(table.shapes.get(e.src) is None for e in edges):
+        found = [incoming[node.id].get(p) for p in spec.input_ports(node.params)]
+        edges = [e for e in found if e is not None]
+        in_shapes = [s for e in edges if (s := table.shapes.get(e.src)) is not None]
+        if len(in_shapes) != len(found):
             table.shapes[node.id] = None
             continue
-        in_shapes = [table.shapes[e.src] for e in edges]
         ints = [table.integer.get(e.src, False) for e in edges]
         problem = _dtype_problem(node, any(ints))
         if problem:

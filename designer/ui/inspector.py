@@ -159,7 +159,7 @@ class Field:
         elif isinstance(w, QCheckBox):
             w.setChecked(bool(value))
         elif isinstance(w, QSpinBox | QDoubleSpinBox):
-            w.setValue(value)  # type: ignore[arg-type]
+            w.setValue(value)
         elif isinstance(w, QLineEdit) and w.text() != format_value(value):
             w.setText(format_value(value))
         del blocker

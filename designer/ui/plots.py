@@ -59,7 +59,6 @@ class SeriesPlot(QWidget):
         super().__init__(parent)
         self.title = title
         self.x_label = x_label
-        self.y_label = y_label
         self._data: dict[str, tuple[list[float], list[float]]] = {}
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._ghosts: list[pg.PlotDataItem] = []
@@ -121,9 +120,6 @@ class SeriesPlot(QWidget):
         """The buffered points of one series (x values, y values)."""
         xs, ys = self._data[name]
         return list(xs), list(ys)
-
-    def series_names(self) -> list[str]:
-        return list(self._data)
 
     def curve(self, name: str) -> pg.PlotDataItem:
         return self._curves[name]

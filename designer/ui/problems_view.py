@@ -69,9 +69,6 @@ class ProblemsView(QWidget):
         self.empty_label.setText("No problems." if n == 0 else f"{analysis.summary()}")
         self._update_fix_button()
 
-    def diagnostic_at(self, row: int) -> Diagnostic:
-        return self.list.item(row).data(DIAGNOSTIC)
-
     def _clicked(self, item: QListWidgetItem) -> None:
         diag: Diagnostic = item.data(DIAGNOSTIC)
         if diag.node_id and diag.node_id in self.document.graph.nodes:

@@ -54,8 +54,6 @@ class TrainingPanel(QWidget):
         self._epochs = 0
         self._t0 = self._paused_at = self._shown_at = 0.0
         self.last_finished: Finished | None = None
-        self.last_failure: Failed | None = None
-        self.last_epoch: EpochEnd | None = None  # of the current or last run
 
         self.dataset = DatasetPicker()
         self.dataset.edited.connect(self._settings_edited)
@@ -151,7 +149,7 @@ class TrainingPanel(QWidget):
             return False
         project = self.document.project
         self.message.hide()
-        self.last_finished = self.last_failure = self.last_epoch = None
+        self.last_finished = None
         self.plots.clear()
         self.plots.set_classification(True)
         self.progress.setRange(0, 0)  # busy until Started tells the size
@@ -240,7 +238,6 @@ class TrainingPanel(QWidget):
     def _on_epoch(self, event: EpochEnd) -> None:
         if not self._current():
             return
-        self.last_epoch = event
         if event.train_accuracy is None and event.test_accuracy is None:
             self.plots.set_classification(False)
         self.plots.add_epoch(event)
@@ -267,7 +264,6 @@ class TrainingPanel(QWidget):
     def _on_failed(self, event: Failed) -> None:
         if not self._current():
             return
-        self.last_failure = event
         self._show_failure(event.message, event.node_id)
 
     def _on_done(self) -> None:

@@ -1,9 +1,11 @@
 """Generated code: idiomatic, ruff-clean, runs, and never executes what a user typed."""
 
 import ast
+import builtins
 import keyword
 import subprocess
 import sys
+import unicodedata
 
 import pytest
 import torch
@@ -13,7 +15,15 @@ from designer.core.codegen import CodegenError, generate
 from designer.core.compiler import build_model, load_module
 from designer.core.errors import ParamError
 from designer.core.graph import Edge, Graph
-from designer.core.naming import MODULE_ATTRS, Namespace, class_name, sanitize
+from designer.core.naming import (
+    GENERATED,
+    MAX_LENGTH,
+    MODULE_ATTRS,
+    RESERVED,
+    Namespace,
+    class_name,
+    sanitize,
+)
 from tests.core.helpers import chain
 
 HOSTILE = [
@@ -93,9 +103,47 @@ HOSTILE = [
 ]
 
 
+# Each kind of hostile name the corpus must hold, as a predicate over the name. The reserved sets
+# come from the modules that define them, so a new reserved word is a new required kind.
+REQUIRED_KINDS = {
+    "empty or blank": lambda s: not s.strip(),
+    "a keyword": keyword.iskeyword,
+    "a soft keyword": keyword.issoftkeyword,
+    "a builtin": lambda s: s in dir(builtins),
+    "an nn.Module attribute": lambda s: s in MODULE_ATTRS,
+    "a name generated code uses": lambda s: s in GENERATED,
+    "a dunder": lambda s: len(s) > 4 and s.startswith("__") and s.endswith("__"),
+    "private": lambda s: s.startswith("_") and not s.startswith("__"),
+    "code that imports or calls": lambda s: "import" in s and "(" in s,
+    "a quote or backslash": lambda s: any(c in s for c in "'\"\\"),
+    "a control character": lambda s: any(unicodedata.category(c) == "Cc" for c in s),
+    "invisible (format) characters": lambda s: any(unicodedata.category(c) == "Cf" for c in s),
+    "non-Latin letters": lambda s: any(ord(c) > 0x2FF and c.isalpha() for c in s),
+    "an emoji": lambda s: any(unicodedata.category(c) == "So" for c in s),
+    "a leading digit": lambda s: s[:1].isdigit(),
+    "longer than an identifier may be": lambda s: len(s) > MAX_LENGTH,
+    "a format placeholder": lambda s: "{" in s or "%" in s,
+    "a duplicate": lambda s: HOSTILE.count(s) > 1,
+    "a case-only twin": lambda s: s != s.lower() and s.lower() in HOSTILE,
+}
+
+
 def test_corpus_is_large_and_has_the_required_kinds():
     assert len(HOSTILE) >= 50
-    assert len(HOSTILE) != len(set(HOSTILE))  # duplicates on purpose
+    missing = [kind for kind, is_kind in REQUIRED_KINDS.items() if not any(map(is_kind, HOSTILE))]
+    assert not missing, f"the corpus lacks a name that is: {', '.join(missing)}"
+
+
+@pytest.mark.parametrize("kind", REQUIRED_KINDS)
+def test_each_kind_of_hostile_name_becomes_a_safe_unique_identifier(kind):
+    members = [s for s in HOSTILE if REQUIRED_KINDS[kind](s)]
+    ns = Namespace()
+    got = [ns.claim(s) for s in members]
+    assert len(set(got)) == len(got), got
+    for ident in got:
+        assert ident.isidentifier() and ident.isascii(), ident
+        assert ident not in RESERVED and not ident.startswith("_"), ident
+        assert len(ident) <= MAX_LENGTH, ident
 
 
 def hostile_graph(names):

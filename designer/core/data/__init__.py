@@ -6,7 +6,6 @@ embed (`pipeline_source()`), so the app and the script train on identical data.
 
 from designer.core.data.catalog import (
     BUILTINS,
-    OPTION_DOCS,
     BuiltinInfo,
     builtin_names,
     source_options,
@@ -17,7 +16,6 @@ from designer.core.data.preview import Preview, preview
 
 __all__ = [
     "BUILTINS",
-    "OPTION_DOCS",
     "BuiltinInfo",
     "DataError",
     "Dataset",

@@ -106,24 +106,6 @@ BUILTINS: dict[str, BuiltinInfo] = {
 }
 assert set(BUILTINS) == set(BUILTIN_DEFAULTS)
 
-OPTION_DOCS: dict[str, str] = {
-    "n": "Number of samples",
-    "noise": "Noise level (standard deviation)",
-    "seed": "Seed of the generated points",
-    "centers": "Number of clusters",
-    "task": "auto, classification or regression",
-    "delimiter": "Column separator; auto detects , ; tab or |",
-    "missing": "error: refuse empty cells; drop: skip rows that have one",
-    "max_categories": "Most different values a text column may have (one-hot encoded)",
-    "ignore": "Columns to leave out (a list, or names separated by commas)",
-    "standardize": "auto (2-D X only), true or false: scale features by training statistics",
-    "image_size": "Images are resized to image_size × image_size",
-    "color": "grayscale (1 channel) or rgb (3 channels)",
-    "labels": "IDX labels file (when path is the images file)",
-    "test_images": "Optional IDX test images file",
-    "test_labels": "Optional IDX test labels file",
-}
-
 
 def builtin_names() -> tuple[str, ...]:
     """Names of the built-in datasets, in the order the UI lists them."""

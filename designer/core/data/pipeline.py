@@ -35,7 +35,7 @@ BUILTIN_DEFAULTS = {
     "coffee": {"n": 300, "noise": 0.2, "seed": 0},
     "waves": {"n": 600, "noise": 0.2, "seed": 0},
 }
-SOURCE_DEFAULTS = {
+SOURCE_DEFAULTS: dict[str, dict[str, object]] = {
     "csv": {
         "task": "auto",
         "delimiter": "auto",

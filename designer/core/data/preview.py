@@ -41,13 +41,15 @@ class Preview:
 def preview(ds: Dataset, n: int = 8) -> Preview:
     """The first `n` training samples of `ds`, its shapes and its class counts per split."""
     splits = {"train": (ds.x_train, ds.y_train)}
-    if ds.x_val is not None:
+    if ds.x_val is not None and ds.y_val is not None:
         splits["val"] = (ds.x_val, ds.y_val)
     splits["test"] = (ds.x_test, ds.y_test)
     x, y = ds.x_train[:n], ds.y_train[:n]
     labels = tuple(_label(ds, value) for value in y)
     tabular = x.ndim == 2
-    columns = rows = samples = ()
+    columns: tuple[str, ...] = ()
+    rows: tuple[tuple[float | str, ...], ...] = ()
+    samples: tuple[np.ndarray, ...] = ()
     if tabular:
         names = ds.feature_names or tuple(f"x{i + 1}" for i in range(x.shape[1]))
         columns = (*names, "target")

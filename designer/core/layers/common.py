@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from designer.core.errors import ShapeError
-from designer.core.layers.spec import Params, Shape, format_shape
+from designer.core.layers.spec import Params, Shape, format_shape, param_int
 from designer.core.pyformat import literal
 
 
@@ -112,7 +112,7 @@ def numel(shape: Shape) -> int:
 
 
 def p_int(params: Params, name: str) -> int:
-    return int(params[name])  # type: ignore[call-overload]
+    return param_int(params, name)
 
 
 def call(ctor: str, *args: object, **kwargs: object) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from designer.core.errors import ShapeError
 from designer.core.layers.registry import register
-from designer.core.layers.spec import LayerSpec, ModuleCode, ParamSpec, format_shape
+from designer.core.layers.spec import LayerSpec, ModuleCode, ParamSpec, format_shape, param_int
 
 _NUM_INPUTS = ParamSpec("num_inputs", int, 2, "How many tensors to merge", minimum=2, maximum=8)
 
@@ -73,7 +73,7 @@ register(
         ),
         infer=_cat_infer,
         emit=lambda params, in_shapes: ModuleCode(
-            None, lambda m, xs: f"torch.cat([{', '.join(xs)}], dim={int(params['dim'])})"
+            None, lambda m, xs: f"torch.cat([{', '.join(xs)}], dim={param_int(params, 'dim')})"
         ),
         variadic=True,
         key_params=("dim",),

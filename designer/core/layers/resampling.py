@@ -7,7 +7,7 @@ import math
 from designer.core.errors import ShapeError
 from designer.core.layers.common import call, expect_rank, numel, one_input, positive_dims
 from designer.core.layers.registry import register
-from designer.core.layers.spec import LayerSpec, ModuleCode, ParamSpec, call_module
+from designer.core.layers.spec import LayerSpec, ModuleCode, ParamSpec, call_module, param_float
 
 # Modes that interpolate along exactly one (linear) or two (bilinear) spatial dimensions.
 _MODE_RANK = {"linear": 2, "bilinear": 3}
@@ -18,7 +18,7 @@ def _upsample_infer(params, in_shapes):
     expect_rank(
         x, (2, 3), conv1d=True, advice="Set the Input shape to C×L or C×H×W, or insert a Reshape"
     )
-    mode, scale = str(params["mode"]), float(params["scale_factor"])  # type: ignore[arg-type]
+    mode, scale = str(params["mode"]), param_float(params, "scale_factor")
     wanted = _MODE_RANK.get(mode, len(x))
     if wanted != len(x):
         kind = "signals (N×C×L)" if wanted == 2 else "images (N×C×H×W)"
@@ -29,7 +29,7 @@ def _upsample_infer(params, in_shapes):
 
 
 def _upsample_emit(params, in_shapes):
-    scale = float(params["scale_factor"])  # type: ignore[arg-type]
+    scale = param_float(params, "scale_factor")
     kw: dict[str, object] = {"scale_factor": int(scale) if scale.is_integer() else scale}
     if params["mode"] != "nearest":
         kw["mode"] = params["mode"]

@@ -17,6 +17,30 @@ Shape = tuple[int, ...]
 Params = Mapping[str, object]
 
 
+def param_int(params: Params, name: str, default: int | None = None) -> int:
+    """Parameter `name` as an int (checked params hold ints; their static type is `object`)."""
+    value = params[name] if default is None else params.get(name, default)
+    if not isinstance(value, int | float | str):
+        raise ParamError(name, f"must be a whole number, not {value!r}")
+    return int(value)
+
+
+def param_float(params: Params, name: str) -> float:
+    """Parameter `name` as a float."""
+    value = params[name]
+    if not isinstance(value, int | float | str):
+        raise ParamError(name, f"must be a number, not {value!r}")
+    return float(value)
+
+
+def param_shape(params: Params, name: str) -> Shape:
+    """Parameter `name` as a tuple of ints (a shape)."""
+    value = params[name]
+    if not isinstance(value, tuple | list):
+        raise ParamError(name, f"must be a tuple of whole numbers, not {value!r}")
+    return tuple(int(v) for v in value)
+
+
 def format_shape(shape: Shape | None) -> str:
     """`(16, 5, 5)` -> `N×16×5×5`; None -> `?`."""
     if shape is None:
@@ -215,7 +239,7 @@ class LayerSpec:
 
     def input_ports(self, params: Params) -> tuple[str, ...]:
         if self.variadic:
-            n = int(params.get("num_inputs", 2))  # type: ignore[arg-type]
+            n = param_int(params, "num_inputs", 2)
             return tuple(f"in{i + 1}" for i in range(n))
         return self.inputs
 

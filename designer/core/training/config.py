@@ -71,23 +71,25 @@ class TrainingConfig:
         data = raw.get("data", {})
         if not isinstance(data, dict):
             raise ParamError("data", f"expected an object, got {type(data).__name__}")
-        values = _checked(raw, TRAINING_SPECS, "training", skip={"data"})
+        values = _checked(raw, TRAINING_SPECS, "training", skip=frozenset({"data"}))
         return cls(**values, data=DataConfig(**_checked(data, DATA_SPECS, "data")))
 
 
 def _checked(
-    raw: dict, specs: dict[str, ParamSpec], where: str, skip: set[str] = frozenset()
+    raw: dict, specs: dict[str, ParamSpec], where: str, skip: frozenset[str] = frozenset()
 ) -> dict:
     unknown = set(raw) - set(specs) - skip
     if unknown:
         name = sorted(unknown)[0]
         raise ParamError(name, "is not a known setting")
-    out = {}
+    out: dict[str, object] = {}
     for name, spec in specs.items():
         if name in raw:
             out[name] = spec.check(raw[name])
     if "options" in out:
-        out["options"] = dict(out["options"])
+        options = out["options"]
+        assert isinstance(options, dict)  # ParamSpec(kind=dict) checked it
+        out["options"] = dict(options)
     return out
 
 

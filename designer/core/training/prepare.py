@@ -80,14 +80,14 @@ def fit_to_input(data: Dataset, graph: Graph, source: PythonSource) -> Dataset:
             f"{literal(have)}"
         )
 
-    def shaped(x: np.ndarray | None) -> np.ndarray | None:
-        return None if x is None else x.reshape(len(x), *want)
+    def shaped(x: np.ndarray) -> np.ndarray:
+        return x.reshape(len(x), *want)
 
     return dataclasses.replace(
         data,
         x_train=shaped(data.x_train),
         x_test=shaped(data.x_test),
-        x_val=shaped(data.x_val),
+        x_val=None if data.x_val is None else shaped(data.x_val),
         input_shape=want,
     )
 

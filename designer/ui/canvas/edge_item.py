@@ -79,9 +79,6 @@ class EdgeItem(QGraphicsItem):
         self._label_rect = QRectF(mid.x() - w / 2, mid.y() - h - 2, w, h)
         self._bounds = self._curve_bounds.united(self._label_rect)
 
-    def midpoint(self) -> QPointF:
-        return QPointF(self._mid)
-
     def boundingRect(self) -> QRectF:  # noqa: N802
         return self._bounds
 

@@ -261,8 +261,9 @@ class NodeItem(QGraphicsItem):
         if change is _POS_CHANGE:
             scene = self.scene()
             if scene is not None and getattr(scene, "snapping", False):
-                p = value  # type: ignore[assignment]
-                return QPointF(round(p.x() / GRID) * GRID, round(p.y() / GRID) * GRID)  # type: ignore[attr-defined]
+                p = value
+                assert isinstance(p, QPointF)  # a position change carries the new QPointF
+                return QPointF(round(p.x() / GRID) * GRID, round(p.y() / GRID) * GRID)
         elif change is _POS_CHANGED:
             # NOTE: only this node's edges are re-routed on a move.
             for edge in self.edges:

@@ -95,12 +95,6 @@ class CanvasView(QGraphicsView):
                 return
         self.centerOn(rect.center())
 
-    def ensure_visible(self, node_id: str) -> None:
-        """Scroll so the layer is in view (e.g. to show a training failure on it)."""
-        item = self.canvas_scene.nodes.get(node_id)
-        if item is not None:
-            self.ensureVisible(item, 60, 60)
-
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         steps = event.angleDelta().y() / 120.0
         if steps:
