@@ -1,0 +1,172 @@
+"""Detectors over the sampled layer health, each pinned to a node: vanishing and exploding
+gradients, dead ReLUs, saturated sigmoid/tanh units."""
+
+from __future__ import annotations
+
+import math
+
+from designer.core.training.doctor.context import Context
+from designer.core.training.doctor.diagnosis import Diagnosis, Remedy
+from designer.core.training.doctor.health import LayerHealth
+
+VANISHED = 1e-3  # a layer's RMS gradient this far below the strongest layer's is starved
+EXPLODING_UPDATE = 1.0  # weights changing by more than their own size in one step
+DEAD = 0.5
+SATURATED = 0.5
+SATURATING_TYPES = ("sigmoid", "tanh", "hardtanh", "softsign")
+WEIGHTED_TYPES = ("linear", "conv1d", "conv2d", "conv_transpose2d", "lstm", "gru", "rnn")
+
+
+def _latest(ctx: Context) -> list[LayerHealth]:
+    for report in reversed(ctx.health):
+        if report.layers:
+            return report.layers
+    return []
+
+
+def _fix_activations(ctx: Context, to: str) -> Remedy:
+    """Saturating activations -> `to`, and He initialisation on the weighted layers."""
+    retype = tuple(
+        (node, to)
+        for layer, (node, kind, _) in ctx.layers.items()
+        if node is not None and kind in SATURATING_TYPES and layer != _last_layer(ctx)
+    )
+    init = tuple(
+        (node, "kaiming_normal")
+        for node, kind, _ in ctx.layers.values()
+        if node is not None and kind in WEIGHTED_TYPES
+    )
+    title = "ReLU" if to == "relu" else "GELU"
+    return Remedy(
+        f"Use {title} instead of sigmoid/tanh, with He initialisation", retype=retype, init=init
+    )
+
+
+def _last_layer(ctx: Context) -> str | None:
+    """The output-most layer: an activation there shapes the output, it is no hidden unit."""
+    layers = _latest(ctx)
+    return layers[-1].layer if layers else None
+
+
+ADVICE = (
+    Remedy("Insert BatchNorm before the activations"),
+    Remedy("Add a skip connection (Add) around the deep stack"),
+)
+
+
+def vanishing_gradients(ctx: Context) -> Diagnosis | None:
+    """Gradient norm falling by orders of magnitude with depth, towards the input."""
+    layers = [h for h in _latest(ctx) if h.grad_rms is not None]
+    if len(layers) < 3:
+        return None
+    strongest = max(h.grad_rms for h in layers)
+    if strongest <= 0 or not math.isfinite(strongest):
+        return None
+    starved = [h for h in layers if h.grad_rms < VANISHED * strongest]
+    if not starved or starved[0].depth > layers[len(layers) // 2].depth:
+        return None  # only an early layer starving is the depth effect
+    first = starved[0]
+    top = max(layers, key=lambda h: h.grad_rms)
+    orders = math.log10(strongest / max(first.grad_rms, 1e-30))
+    kinds = {k for _, k, _ in ctx.layers.values()}
+    saturating = sorted(kinds & set(SATURATING_TYPES))
+    cause = f" through {len(layers)} {'/'.join(saturating)} layers" if saturating else ""
+    remedies = (
+        (_fix_activations(ctx, "relu"), _fix_activations(ctx, "gelu")) if saturating else ()
+    ) + ADVICE
+    return Diagnosis(
+        "vanishing_gradients",
+        "vanishing gradients",
+        f"vanishing gradients: '{ctx.name(first.layer)}' gets a gradient {orders:.0f} orders of "
+        f"magnitude smaller than '{ctx.name(top.layer)}' (RMS {first.grad_rms:.1e} vs "
+        f"{strongest:.1e}){cause}, so the early layers barely learn. Use ReLU or GELU with He "
+        f"initialisation, BatchNorm, or a skip connection",
+        epoch=ctx.health[-1].epoch,
+        first_epoch=ctx.health[0].epoch,
+        evidence={
+            "layer": first.layer,
+            "grad_rms": {h.layer: h.grad_rms for h in layers},
+            "orders_of_magnitude": orders,
+        },
+        remedies=remedies,
+        node_id=ctx.node(first.layer),
+        layer=first.layer,
+    )
+
+
+def exploding_gradients(ctx: Context) -> Diagnosis | None:
+    """Weights changing by a large fraction of their size per step, or non-finite gradients."""
+    layers = [h for h in _latest(ctx) if h.update_ratio is not None]
+    bad = [h for h in layers if not h.finite or h.update_ratio > EXPLODING_UPDATE]
+    if not bad:
+        return None
+    worst = max(bad, key=lambda h: h.update_ratio if math.isfinite(h.update_ratio) else math.inf)
+    lr = ctx.lower_lr()
+    return Diagnosis(
+        "exploding_gradients",
+        "exploding gradients",
+        f"exploding gradients: each step changes the weights of '{ctx.name(worst.layer)}' by "
+        f"{worst.update_ratio:.0%} of their size (healthy: about 0.1 %); clip the gradients "
+        f"or lower the learning rate to {lr:g}",
+        epoch=ctx.health[-1].epoch,
+        first_epoch=ctx.health[-1].epoch,
+        evidence={"layer": worst.layer, "update_ratio": worst.update_ratio},
+        remedies=(
+            Remedy("Clip gradients at norm 1", {"grad_clip": 1.0}),
+            Remedy(f"Lower the learning rate to {lr:g}", {"lr": lr}),
+        ),
+        node_id=ctx.node(worst.layer),
+        layer=worst.layer,
+    )
+
+
+def dead_relus(ctx: Context) -> Diagnosis | None:
+    """A ReLU layer most of whose units output zero for every sample of a batch."""
+    layers = [h for h in _latest(ctx) if h.dead_fraction is not None]
+    bad = [h for h in layers if h.dead_fraction >= DEAD]
+    if not bad:
+        return None
+    worst = max(bad, key=lambda h: h.dead_fraction)
+    node = ctx.node(worst.layer)
+    lr = ctx.lower_lr()
+    leaky = (Remedy("Use LeakyReLU instead", retype=((node, "leaky_relu"),)),) if node else ()
+    return Diagnosis(
+        "dead_relu",
+        "dead ReLUs",
+        f"dead ReLUs: {worst.dead_fraction:.0%} of the units of '{ctx.name(worst.layer)}' output "
+        f"zero for every sample, so no gradient flows through them; use LeakyReLU, He "
+        f"initialisation or a lower learning rate ({lr:g})",
+        epoch=ctx.health[-1].epoch,
+        first_epoch=ctx.health[-1].epoch,
+        evidence={"layer": worst.layer, "dead_fraction": worst.dead_fraction},
+        remedies=leaky + (Remedy(f"Lower the learning rate to {lr:g}", {"lr": lr}),),
+        node_id=node,
+        layer=worst.layer,
+    )
+
+
+def saturated_activations(ctx: Context) -> Diagnosis | None:
+    """A hidden sigmoid/tanh layer with most outputs pinned at its limits (gradient ~ 0)."""
+    last = _last_layer(ctx)
+    layers = [h for h in _latest(ctx) if h.saturated_fraction is not None and h.layer != last]
+    bad = [h for h in layers if h.saturated_fraction >= SATURATED]
+    if not bad:
+        return None
+    worst = max(bad, key=lambda h: h.saturated_fraction)
+    return Diagnosis(
+        "saturated",
+        "saturated activations",
+        f"saturated activations: {worst.saturated_fraction:.0%} of the outputs of "
+        f"'{ctx.name(worst.layer)}' sit at the ends of its range, where its slope (and the "
+        f"gradient) is almost zero; use ReLU/GELU, BatchNorm before it, or smaller initial "
+        f"weights (Xavier)",
+        epoch=ctx.health[-1].epoch,
+        first_epoch=ctx.health[-1].epoch,
+        evidence={"layer": worst.layer, "saturated_fraction": worst.saturated_fraction},
+        remedies=(_fix_activations(ctx, "relu"), *ADVICE[:1]),
+        node_id=ctx.node(worst.layer),
+        layer=worst.layer,
+    )
+
+
+NODE_DETECTORS = (vanishing_gradients, exploding_gradients, dead_relus, saturated_activations)
