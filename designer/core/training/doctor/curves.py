@@ -181,20 +181,20 @@ def _dropout_remedy(ctx: Context) -> Remedy | None:
 
 def stuck_at_chance(ctx: Context) -> Diagnosis | None:
     """A classifier whose loss stays at log(classes) and accuracy at chance."""
-    chance = ctx.chance_loss
-    if chance is None or len(ctx.history) < CHANCE_EPOCHS:
+    chance, classes = ctx.chance_loss, ctx.classes or 0
+    if chance is None or not classes or len(ctx.history) < CHANCE_EPOCHS:
         return None
     recent = ctx.history[-CHANCE_EPOCHS:]
     for row in recent:
         for name in ("train_loss", "test_loss"):
             value = row.get(name)
-            off = value is not None and math.isfinite(value)
-            if off and abs(value - chance) > CHANCE_TOLERANCE * chance:
+            value = math.nan if value is None else float(value)
+            if math.isfinite(value) and abs(value - chance) > CHANCE_TOLERANCE * chance:
                 return None
         acc = row.get("test_accuracy", row.get("train_accuracy"))
-        if acc is not None and acc > 1 / ctx.classes + 0.1:
+        if acc is not None and acc > 1 / classes + 0.1:
             return None
-    loss = recent[-1]["train_loss"]
+    loss = float(recent[-1]["train_loss"])
     acc = recent[-1].get("test_accuracy")
     shown = f" and accuracy {_pct(acc)}" if acc is not None else ""
     hint = (
@@ -208,7 +208,7 @@ def stuck_at_chance(ctx: Context) -> Diagnosis | None:
         "stuck_at_chance",
         "stuck at chance",
         f"stuck at chance: after {n} epochs the loss is {loss:.3g} ≈ log({ctx.classes}) = "
-        f"{chance:.3g}, what guessing gives{shown} (chance {_pct(1 / ctx.classes)}){hint}",
+        f"{chance:.3g}, what guessing gives{shown} (chance {_pct(1 / classes)}){hint}",
         epoch=ctx.epoch(n - 1),
         first_epoch=ctx.epoch(0),
         evidence={"loss": loss, "chance_loss": chance, "accuracy": acc},

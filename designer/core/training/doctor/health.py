@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import nn
@@ -77,13 +78,13 @@ class HealthSampler:
         self.model, self.every = model, max(1, int(every))
         self.children = dict(model.named_children())
         self.step = 0
-        self._root_hook = None
+        self._root_hook: Any = None
         self._hooks: list = []
         self._order: list[str] = []
-        self._current: dict[str, dict[str, torch.Tensor]] = {}
+        self._current: dict[str, dict[str, Any]] = {}
         self._before: dict[str, list[torch.Tensor]] | None = None
         self._before_owner: dict[str, dict[str, torch.Tensor]] | None = None
-        self._samples: list[dict[str, dict[str, torch.Tensor]]] = []
+        self._samples: list[dict[str, dict[str, Any]]] = []
         self.order: list[str] = []
 
     def __enter__(self) -> HealthSampler:
@@ -165,8 +166,10 @@ class HealthSampler:
         self._remove_hooks()
         for name, before in self._before.items():
             params = [p for p in self.children[name].parameters() if p.requires_grad]
-            diff = sum(((p.detach() - b) ** 2).sum() for p, b in zip(params, before, strict=True))
-            size = sum((b**2).sum() for b in before)
+            diff = torch.stack(
+                [((p.detach() - b) ** 2).sum() for p, b in zip(params, before, strict=True)]
+            ).sum()
+            size = torch.stack([(b**2).sum() for b in before]).sum()
             stats = self._current.setdefault(name, {})
             stats["update_ratio"] = torch.sqrt(diff) / torch.sqrt(size).clamp_min(1e-12)
         self._samples.append(self._current)
@@ -192,7 +195,8 @@ class HealthSampler:
         for depth, name in enumerate(order):
             values: dict[str, list[float]] = {}
             finite = True
-            alive, rows = None, 0
+            alive: torch.Tensor | None = None
+            rows = 0
             for s in samples:
                 stats = s.get(name)
                 if not stats:

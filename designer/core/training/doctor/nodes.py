@@ -24,6 +24,16 @@ def _latest(ctx: Context) -> list[LayerHealth]:
     return []
 
 
+def _measured(ctx: Context, stat: str) -> list[tuple[LayerHealth, float]]:
+    """(layer, value) for the layers of the latest report that have `stat`, in depth order."""
+    out = []
+    for h in _latest(ctx):
+        value = h.get(stat)
+        if value is not None:
+            out.append((h, float(value)))
+    return out
+
+
 def _fix_activations(ctx: Context, to: str) -> Remedy:
     """Saturating activations -> `to`, and He initialisation on the weighted layers."""
     retype = tuple(
@@ -56,18 +66,17 @@ ADVICE = (
 
 def vanishing_gradients(ctx: Context) -> Diagnosis | None:
     """Gradient norm falling by orders of magnitude with depth, towards the input."""
-    layers = [h for h in _latest(ctx) if h.grad_rms is not None]
+    layers = _measured(ctx, "grad_rms")
     if len(layers) < 3:
         return None
-    strongest = max(h.grad_rms for h in layers)
+    top, strongest = max(layers, key=lambda hv: hv[1])
     if strongest <= 0 or not math.isfinite(strongest):
         return None
-    starved = [h for h in layers if h.grad_rms < VANISHED * strongest]
-    if not starved or starved[0].depth > layers[len(layers) // 2].depth:
+    starved = [(h, v) for h, v in layers if v < VANISHED * strongest]
+    if not starved or starved[0][0].depth > layers[len(layers) // 2][0].depth:
         return None  # only an early layer starving is the depth effect
-    first = starved[0]
-    top = max(layers, key=lambda h: h.grad_rms)
-    orders = math.log10(strongest / max(first.grad_rms, 1e-30))
+    first, weakest = starved[0]
+    orders = math.log10(strongest / max(weakest, 1e-30))
     kinds = {k for _, k, _ in ctx.layers.values()}
     saturating = sorted(kinds & set(SATURATING_TYPES))
     cause = f" through {len(layers)} {'/'.join(saturating)} layers" if saturating else ""
@@ -78,14 +87,14 @@ def vanishing_gradients(ctx: Context) -> Diagnosis | None:
         "vanishing_gradients",
         "vanishing gradients",
         f"vanishing gradients: '{ctx.name(first.layer)}' gets a gradient {orders:.0f} orders of "
-        f"magnitude smaller than '{ctx.name(top.layer)}' (RMS {first.grad_rms:.1e} vs "
+        f"magnitude smaller than '{ctx.name(top.layer)}' (RMS {weakest:.1e} vs "
         f"{strongest:.1e}){cause}, so the early layers barely learn. Use ReLU or GELU with He "
         f"initialisation, BatchNorm, or a skip connection",
         epoch=ctx.health[-1].epoch,
         first_epoch=ctx.health[0].epoch,
         evidence={
             "layer": first.layer,
-            "grad_rms": {h.layer: h.grad_rms for h in layers},
+            "grad_rms": {h.layer: v for h, v in layers},
             "orders_of_magnitude": orders,
         },
         remedies=remedies,
@@ -96,21 +105,22 @@ def vanishing_gradients(ctx: Context) -> Diagnosis | None:
 
 def exploding_gradients(ctx: Context) -> Diagnosis | None:
     """Weights changing by a large fraction of their size per step, or non-finite gradients."""
-    layers = [h for h in _latest(ctx) if h.update_ratio is not None]
-    bad = [h for h in layers if not h.finite or h.update_ratio > EXPLODING_UPDATE]
+    bad = [
+        (h, v) for h, v in _measured(ctx, "update_ratio") if not h.finite or v > EXPLODING_UPDATE
+    ]
     if not bad:
         return None
-    worst = max(bad, key=lambda h: h.update_ratio if math.isfinite(h.update_ratio) else math.inf)
+    worst, ratio = max(bad, key=lambda hv: hv[1] if math.isfinite(hv[1]) else math.inf)
     lr = ctx.lower_lr()
     return Diagnosis(
         "exploding_gradients",
         "exploding gradients",
         f"exploding gradients: each step changes the weights of '{ctx.name(worst.layer)}' by "
-        f"{worst.update_ratio:.0%} of their size (healthy: about 0.1 %); clip the gradients "
+        f"{ratio:.0%} of their size (healthy: about 0.1 %); clip the gradients "
         f"or lower the learning rate to {lr:g}",
         epoch=ctx.health[-1].epoch,
         first_epoch=ctx.health[-1].epoch,
-        evidence={"layer": worst.layer, "update_ratio": worst.update_ratio},
+        evidence={"layer": worst.layer, "update_ratio": ratio},
         remedies=(
             Remedy("Clip gradients at norm 1", {"grad_clip": 1.0}),
             Remedy(f"Lower the learning rate to {lr:g}", {"lr": lr}),
@@ -122,23 +132,22 @@ def exploding_gradients(ctx: Context) -> Diagnosis | None:
 
 def dead_relus(ctx: Context) -> Diagnosis | None:
     """A ReLU layer most of whose units output zero for every sample of a batch."""
-    layers = [h for h in _latest(ctx) if h.dead_fraction is not None]
-    bad = [h for h in layers if h.dead_fraction >= DEAD]
+    bad = [(h, v) for h, v in _measured(ctx, "dead_fraction") if v >= DEAD]
     if not bad:
         return None
-    worst = max(bad, key=lambda h: h.dead_fraction)
+    worst, dead = max(bad, key=lambda hv: hv[1])
     node = ctx.node(worst.layer)
     lr = ctx.lower_lr()
     leaky = (Remedy("Use LeakyReLU instead", retype=((node, "leaky_relu"),)),) if node else ()
     return Diagnosis(
         "dead_relu",
         "dead ReLUs",
-        f"dead ReLUs: {worst.dead_fraction:.0%} of the units of '{ctx.name(worst.layer)}' output "
+        f"dead ReLUs: {dead:.0%} of the units of '{ctx.name(worst.layer)}' output "
         f"zero for every sample, so no gradient flows through them; use LeakyReLU, He "
         f"initialisation or a lower learning rate ({lr:g})",
         epoch=ctx.health[-1].epoch,
         first_epoch=ctx.health[-1].epoch,
-        evidence={"layer": worst.layer, "dead_fraction": worst.dead_fraction},
+        evidence={"layer": worst.layer, "dead_fraction": dead},
         remedies=leaky + (Remedy(f"Lower the learning rate to {lr:g}", {"lr": lr}),),
         node_id=node,
         layer=worst.layer,
@@ -148,21 +157,21 @@ def dead_relus(ctx: Context) -> Diagnosis | None:
 def saturated_activations(ctx: Context) -> Diagnosis | None:
     """A hidden sigmoid/tanh layer with most outputs pinned at its limits (gradient ~ 0)."""
     last = _last_layer(ctx)
-    layers = [h for h in _latest(ctx) if h.saturated_fraction is not None and h.layer != last]
-    bad = [h for h in layers if h.saturated_fraction >= SATURATED]
+    layers = [(h, v) for h, v in _measured(ctx, "saturated_fraction") if h.layer != last]
+    bad = [(h, v) for h, v in layers if v >= SATURATED]
     if not bad:
         return None
-    worst = max(bad, key=lambda h: h.saturated_fraction)
+    worst, saturated = max(bad, key=lambda hv: hv[1])
     return Diagnosis(
         "saturated",
         "saturated activations",
-        f"saturated activations: {worst.saturated_fraction:.0%} of the outputs of "
+        f"saturated activations: {saturated:.0%} of the outputs of "
         f"'{ctx.name(worst.layer)}' sit at the ends of its range, where its slope (and the "
         f"gradient) is almost zero; use ReLU/GELU, BatchNorm before it, or smaller initial "
         f"weights (Xavier)",
         epoch=ctx.health[-1].epoch,
         first_epoch=ctx.health[-1].epoch,
-        evidence={"layer": worst.layer, "saturated_fraction": worst.saturated_fraction},
+        evidence={"layer": worst.layer, "saturated_fraction": saturated},
         remedies=(_fix_activations(ctx, "relu"), *ADVICE[:1]),
         node_id=ctx.node(worst.layer),
         layer=worst.layer,
