@@ -8,6 +8,8 @@ Format history:
   built-in dataset). No "app_version".
 - 2: nodes carry "pos": [x, y] and "init"; edges name both ports; "training" holds the whole
   TrainingConfig; "app_version" records the Netcanvas that saved the file.
+- 3: an optional top-level "blocks" list of block definitions ({"name", "nodes", "edges"}),
+  used by nodes of type "block" (params "block", "num_inputs"). A format-2 file has none.
 
 NOTE: a step only reshapes what it knows and leaves anything else in place, so the validator
 of the current format reports it. A step checks the fields it consumes itself, so that its
@@ -24,7 +26,7 @@ from collections.abc import Callable
 
 from designer.core.errors import ProjectError
 
-CURRENT = 2
+CURRENT = 3
 
 Step = Callable[[dict, str], dict]
 
@@ -84,8 +86,13 @@ def _coordinate(node: dict, key: str, where: str, source: str) -> float:
     raise ProjectError(source, "expected a finite number", f"{where}.{key}")
 
 
+def _v2_to_v3(data: dict, source: str) -> dict:
+    # Format 3 only adds optional fields; a format-2 file is a valid format-3 file without them.
+    return data
+
+
 # MIGRATIONS[n] turns format n into format n + 1.
-MIGRATIONS: dict[int, Step] = {1: _v1_to_v2}
+MIGRATIONS: dict[int, Step] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 assert sorted(MIGRATIONS) == list(range(1, CURRENT)), "one migration step per past format"
 

@@ -36,7 +36,8 @@ MAX_NAME = limits.MAX_NAME
 
 __all__ = ["atomic_write", "replacing"]  # re-exported: exports and weights write through them
 
-_TOP_KEYS = ("format_version", "app_version", "name", "nodes", "edges", "training")
+_TOP_KEYS = ("format_version", "app_version", "name", "nodes", "edges", "blocks", "training")
+_BLOCK_KEYS = ("name", "nodes", "edges")
 _NODE_KEYS = ("id", "type", "name", "params", "pos", "init")
 _EDGE_KEYS = ("src", "src_port", "dst", "dst_port")
 
@@ -90,6 +91,8 @@ def project_to_dict(project: Project) -> dict:
     """The file content of `project` (current format), as plain JSON data."""
     data = {"format_version": FORMAT_VERSION, "app_version": __version__, "name": project.name}
     data.update(graph_to_data(project.graph))
+    if not data["blocks"]:
+        del data["blocks"]  # optional: a project without blocks reads as before
     data["training"] = project.training.to_dict()
     return data
 
@@ -114,8 +117,28 @@ def graph_to_data(graph: Graph, node_ids: object = None) -> dict:
     """Nodes (all, or those in `node_ids`) and the edges among them, as file data.
 
     The result is what the clipboard carries between projects; `graph_from_data` reads it.
+    The block definitions those nodes use (directly or through other blocks) come along.
     """
-    keep = set(graph.nodes) if node_ids is None else set(node_ids)
+    data = _nodes_and_edges(graph, node_ids)
+    used = graph.blocks.keys() if node_ids is None else _blocks_used(graph, node_ids)
+    blocks = [{"name": k, **_nodes_and_edges(graph.blocks[k])} for k in graph.blocks if k in used]
+    return {"format_version": FORMAT_VERSION, **data, "blocks": blocks}
+
+
+def _blocks_used(graph: Graph, node_ids: object) -> set[str]:
+    todo = [graph.nodes[i] for i in node_ids if i in graph.nodes]  # type: ignore[attr-defined]
+    used: set[str] = set()
+    while todo:
+        n = todo.pop()
+        name = n.params.get("block") if n.type_id == "block" else None
+        if isinstance(name, str) and name in graph.blocks and name not in used:
+            used.add(name)
+            todo.extend(graph.blocks[name].nodes.values())
+    return used
+
+
+def _nodes_and_edges(graph: Graph, node_ids: object = None) -> dict:
+    keep = set(graph.nodes) if node_ids is None else set(node_ids)  # type: ignore[call-overload]
     nodes = [
         {
             "id": n.id,
@@ -133,7 +156,7 @@ def graph_to_data(graph: Graph, node_ids: object = None) -> dict:
         for e in graph.edges
         if e.src in keep and e.dst in keep
     ]
-    return {"format_version": FORMAT_VERSION, "nodes": nodes, "edges": edges}
+    return {"nodes": nodes, "edges": edges}
 
 
 def graph_from_data(data: object, source: str = "clipboard") -> Graph:
@@ -142,7 +165,9 @@ def graph_from_data(data: object, source: str = "clipboard") -> Graph:
         data = parse(data.encode() if isinstance(data, str) else data, source)
     try:
         data = _migrated(data, source, default_version=FORMAT_VERSION)
-        _object(data, "", source, ("format_version", "nodes", "edges"), required=("nodes", "edges"))
+        _object(
+            data, "", source, ("format_version", "nodes", "edges", "blocks"), ("nodes", "edges")
+        )
         return _graph(data, source)
     except RecursionError:
         _fail(source, "", "is nested too deeply to be a project file")
@@ -223,25 +248,67 @@ def _migrated(data: object, source: str, default_version: int | None = None) -> 
 
 
 def _graph(data: dict, source: str) -> Graph:
-    """Validate nodes and edges, then build the Graph through its mutators."""
-    nodes = _list(data["nodes"], "nodes", source, MAX_NODES, "layers")
-    edges = _list(data["edges"], "edges", source, MAX_EDGES, "connections")
+    """Validate nodes, edges and block definitions, then build the Graph through its mutators."""
+    graph = _plain_graph(data, source, "")
+    raw_blocks = _list(data.get("blocks", []), "blocks", source, MAX_NODES, "blocks")
+    counted = len(graph.nodes)
+    for i, raw in enumerate(raw_blocks):
+        field = f"blocks[{i}]"
+        _object(raw, field, source, _BLOCK_KEYS, required=_BLOCK_KEYS)
+        name = _string(raw["name"], f"{field}.name", source, MAX_NAME)
+        if name in graph.blocks:
+            _fail(source, f"{field}.name", f"{name!r} is already the name of another block")
+        block = _plain_graph(raw, source, f"{field}.")
+        counted += len(block.nodes)
+        if counted > MAX_NODES:
+            _fail(source, field, f"the blocks hold more than {MAX_NODES:,} layers in all")
+        graph.add_block(name, block)
+    for where, g in [("", graph)] + [
+        (f"blocks[{i}].", b) for i, b in enumerate(graph.blocks.values())
+    ]:
+        _check_uses(g, graph.blocks, where, source)
+    return graph
+
+
+def _check_uses(g: Graph, blocks: dict[str, Graph], where: str, source: str) -> None:
+    """Each block node names a definition that exists and takes as many inputs as it has."""
+    for i, node in enumerate(g.nodes.values()):
+        if node.type_id != "block":
+            continue
+        name = node.params["block"]
+        if name not in blocks:
+            _fail(source, f"{where}nodes[{i}].params.block", f"no block named {name!r}")
+        wanted = len(blocks[name].ends("input"))  # type: ignore[index]
+        if node.params["num_inputs"] != wanted:
+            _fail(
+                source,
+                f"{where}nodes[{i}].params.num_inputs",
+                f"block {name!r} takes {wanted} input(s), not {node.params['num_inputs']}",
+            )
+
+
+def _plain_graph(data: dict, source: str, prefix: str) -> Graph:
+    """The nodes and edges of `data` (fields named with `prefix`), as a Graph."""
+    nodes = _list(data["nodes"], f"{prefix}nodes", source, MAX_NODES, "layers")
+    edges = _list(data["edges"], f"{prefix}edges", source, MAX_EDGES, "connections")
     checked: dict[str, dict] = {}
     where: dict[str, int] = {}
     for i, raw in enumerate(nodes):
-        node = _node(raw, f"nodes[{i}]", source)
+        node = _node(raw, f"{prefix}nodes[{i}]", source)
         if node["node_id"] in where:
             other = where[node["node_id"]]
             _fail(
-                source, f"nodes[{i}].id", f"{node['node_id']!r} is already used by nodes[{other}]"
+                source,
+                f"{prefix}nodes[{i}].id",
+                f"{node['node_id']!r} is already used by {prefix}nodes[{other}]",
             )
         where[node["node_id"]] = i
         checked[node["node_id"]] = node
-    links = [_edge(raw, f"edges[{j}]", source, checked) for j, raw in enumerate(edges)]
+    links = [_edge(raw, f"{prefix}edges[{j}]", source, checked) for j, raw in enumerate(edges)]
     seen: dict[Edge, int] = {}
     for j, edge in enumerate(links):
         if edge in seen:
-            _fail(source, f"edges[{j}]", f"repeats edges[{seen[edge]}]")
+            _fail(source, f"{prefix}edges[{j}]", f"repeats {prefix}edges[{seen[edge]}]")
         seen[edge] = j
     graph = Graph()
     try:

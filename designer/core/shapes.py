@@ -25,12 +25,23 @@ class ShapeTable:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
-def infer_shapes(graph: Graph, order: list[Node], skip: set[str]) -> ShapeTable:
+def infer_shapes(
+    graph: Graph,
+    order: list[Node],
+    skip: set[str],
+    blocks: dict[str, Graph] | None = None,
+    inputs: dict[str, tuple[Shape, bool]] | None = None,
+    active: tuple[str, ...] = (),
+) -> ShapeTable:
     """Walk `order` (topological), inferring each node's output from its inputs' shapes.
 
     A node whose inputs are unknown (unconnected, or after an error) gets None and no new
-    diagnostic, so one mistake is reported once, at the node that has it.
+    diagnostic, so one mistake is reported once, at the node that has it. Block nodes take
+    their shape from their definition in `blocks` (default: graph.blocks); `inputs` replaces
+    the shape (and integer-ness) of Input nodes, which is how one use of a definition is run.
     """
+    blocks = graph.blocks if blocks is None else blocks
+    inputs = inputs or {}
     table = ShapeTable()
     incoming: dict[str, dict[str, Edge]] = {k: {} for k in graph.nodes}
     for e in graph.edges:
@@ -47,6 +58,12 @@ def infer_shapes(graph: Graph, order: list[Node], skip: set[str]) -> ShapeTable:
             table.shapes[node.id] = None
             continue
         ints = [table.integer.get(e.src, False) for e in edges]
+        if node.id in inputs:
+            table.shapes[node.id], table.integer[node.id] = inputs[node.id]
+            continue
+        if node.type_id == "block":
+            _block_node(table, node, in_shapes, ints, blocks, active)
+            continue
         problem = _dtype_problem(node, any(ints))
         if problem:
             table.diagnostics.append(_diag(node, problem, None))
@@ -65,6 +82,57 @@ def infer_shapes(graph: Graph, order: list[Node], skip: set[str]) -> ShapeTable:
         else:
             table.integer[node.id] = any(ints) and node.type_id in _INT_PASSTHROUGH
     return table
+
+
+def block_table(
+    blocks: dict[str, Graph],
+    name: str,
+    in_shapes: list[Shape],
+    ints: list[bool],
+    active: tuple[str, ...] = (),
+) -> tuple[ShapeTable, Shape | None, bool]:
+    """Shapes inside one use of block `name` fed `in_shapes`: (table, output shape, is-int).
+
+    ShapeError if the definition is missing, takes another number of inputs, or holds itself.
+    """
+    if name in active:
+        raise ShapeError(f"block {name!r} contains itself")
+    block = blocks.get(name)
+    if block is None:
+        raise ShapeError(f"uses block {name!r}, which is not defined")
+    ins, outs = block.ends("input"), block.ends("output")
+    if len(ins) != len(in_shapes) or len(outs) != 1:
+        raise ShapeError(
+            f"block {name!r} takes {len(ins)} input(s) and gives {len(outs)} output(s), "
+            f"but this use has {len(in_shapes)} input(s)"
+        )
+    feed = {n.id: (s, i) for n, s, i in zip(ins, in_shapes, ints, strict=True)}
+    order = list(block.topological())
+    table = infer_shapes(block, order, set(), blocks, feed, (*active, name))
+    out = table.shapes.get(outs[0].id)
+    return table, out, table.integer.get(outs[0].id, False)
+
+
+def _block_node(table, node, in_shapes, ints, blocks, active) -> None:
+    try:
+        inner, out, integer = block_table(
+            blocks, str(node.params["block"]), in_shapes, ints, active
+        )
+    except ShapeError as err:
+        table.diagnostics.append(_diag(node, str(err), None))
+        table.shapes[node.id] = None
+        return
+    if inner.diagnostics or out is None:
+        first = inner.diagnostics[0].message if inner.diagnostics else "has no output shape"
+        table.diagnostics.append(
+            _diag(node, f"inside block {node.params['block']!r}: {first}", None)
+        )
+        table.shapes[node.id] = None
+        return
+    table.shapes[node.id] = tuple(out)
+    table.integer[node.id] = integer
+    params = sum(p for p, _ in inner.costs.values())
+    table.costs[node.id] = (params, sum(m for _, m in inner.costs.values()))
 
 
 def _dtype_problem(node: Node, int_input: bool) -> str | None:

@@ -115,7 +115,7 @@ class Palette(QWidget):
         return mime
 
     def _populate(self) -> None:
-        for spec in registry.all_specs():
+        for spec in registry.palette_specs():
             group = self.categories.get(spec.category)
             if group is None:
                 group = QTreeWidgetItem(self.tree, [spec.category])

@@ -54,7 +54,7 @@ def test_example_file_is_current_valid_and_laid_out_left_to_right(name):
     # The shipped file is exactly what the builder makes (the files are generated, not edited).
     fresh = build_example(name)
     assert project.graph.same_as(fresh.graph) and project.training == fresh.training
-    assert '"format_version": 2' in example_path(name).read_text("utf-8")
+    assert '"format_version": 3' in example_path(name).read_text("utf-8")
     analysis = analyze(project.graph)
     assert analysis.ok and not analysis.warnings, analysis.diagnostics
     assert analysis.total_params > 0 and analysis.total_macs > 0

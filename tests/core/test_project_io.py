@@ -31,6 +31,7 @@ from designer.core.training.config import DataConfig, TrainingConfig
 DATA = Path(__file__).parent.parent / "data"
 FORMAT1 = DATA / "format1.netcanvas"
 FORMAT2 = DATA / "format2.netcanvas"
+FORMAT3 = DATA / "format3.netcanvas"
 
 
 def tiny_cnn_graph() -> Graph:
@@ -89,7 +90,26 @@ def test_format2_golden_file_loads_every_field():
     assert t.weight_decay == 0.0  # absent from the file: the default
 
 
-@pytest.mark.parametrize("golden", [FORMAT1, FORMAT2], ids=["format1", "format2"])
+def test_format3_golden_file_loads_blocks_and_their_uses():
+    g = load_project(FORMAT3).graph
+    assert list(g.blocks) == ["Residual"]
+    inner = g.blocks["Residual"]
+    assert [n.name for n in inner.nodes.values()] == ["x", "fc", "act", "skip", "out"]
+    assert Edge("n1", "n4", "y", "in1") in inner.edges
+    assert [owner_node for owner_node in g.block_uses("Residual")] == [(None, "n2"), (None, "n3")]
+    assert g.nodes["n3"].params == {"block": "Residual", "num_inputs": 1}
+
+
+def test_format2_file_migrates_to_format3_without_blocks():
+    data = json.loads(FORMAT2.read_text("utf-8"))
+    project = project_from_dict(data, "format2")
+    assert project.graph.blocks == {}
+    assert "blocks" not in project_to_dict(project)  # optional: absent when there are none
+
+
+@pytest.mark.parametrize(
+    "golden", [FORMAT1, FORMAT2, FORMAT3], ids=["format1", "format2", "format3"]
+)
 def test_load_save_load_keeps_graph_and_training(golden, tmp_path):
     first = load_project(golden)
     saved = save_project(first, tmp_path / "copy.netcanvas")
@@ -99,7 +119,7 @@ def test_load_save_load_keeps_graph_and_training(golden, tmp_path):
     assert second.training == first.training
     assert second.name == first.name
     data = json.loads(saved.read_text("utf-8"))
-    assert data["format_version"] == FORMAT_VERSION == 2
+    assert data["format_version"] == FORMAT_VERSION == 3
     assert isinstance(data["app_version"], str) and data["app_version"]
     # Saving again writes the same bytes: files diff cleanly in version control.
     again = save_project(second, tmp_path / "again.netcanvas")
@@ -276,7 +296,7 @@ CASES = {
     ),
     "newer version": (
         lambda d: d.update(format_version=7),
-        "was saved by a newer Netcanvas (format 7); this version reads up to format 2. Please update.",
+        "was saved by a newer Netcanvas (format 7); this version reads up to format 3. Please update.",
     ),
 }
 

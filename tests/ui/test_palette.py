@@ -13,9 +13,10 @@ def test_groups_follow_registry_category_order(qtbot):
     palette = Palette()
     qtbot.addWidget(palette)
     shown = [palette.tree.topLevelItem(i).text(0) for i in range(palette.tree.topLevelItemCount())]
-    present = {s.category for s in registry.all_specs()}
+    present = {s.category for s in registry.palette_specs()}
     assert shown == [c for c in registry.CATEGORIES if c in present]
-    assert set(palette.layers) == {s.type_id for s in registry.all_specs()}
+    assert set(palette.layers) == {s.type_id for s in registry.palette_specs()}
+    assert "block" not in palette.layers  # a block node is made from a selection
     for category, group in palette.categories.items():
         assert not group.icon(0).isNull(), category
 
@@ -30,7 +31,7 @@ def test_filter_matches_titles_and_docs_and_expands(qtbot):
     palette.filter_edit.setText("fully connected")  # only in Linear's doc
     assert palette.visible_type_ids() == ["linear"]
     palette.filter_edit.clear()
-    assert len(palette.visible_type_ids()) == len(registry.all_specs())
+    assert len(palette.visible_type_ids()) == len(registry.palette_specs())
 
 
 def test_tooltip_has_doc_and_parameters(qtbot):

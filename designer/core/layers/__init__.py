@@ -3,6 +3,7 @@
 from designer.core.layers import (  # noqa: F401  (imported to register their specs)
     activations,
     attention,
+    blocks,
     conv,
     core,
     io,

@@ -19,6 +19,7 @@ CATEGORIES = (
     "Attention",
     "Resampling",
     "Merge",
+    "Block",
 )
 
 
@@ -51,3 +52,8 @@ def all_specs() -> list[LayerSpec]:
     """Every spec, grouped by palette category, in registration order within a category."""
     rank = {c: i for i, c in enumerate(CATEGORIES)}
     return sorted(_SPECS.values(), key=lambda s: rank.get(s.category, len(rank)))
+
+
+def palette_specs() -> list[LayerSpec]:
+    """The specs a user can drop from the palette: all but the block node (made by Make block)."""
+    return [s for s in all_specs() if s.type_id != "block"]
