@@ -126,7 +126,7 @@ def graph_to_data(graph: Graph, node_ids: object = None) -> dict:
 
 
 def _blocks_used(graph: Graph, node_ids: object) -> set[str]:
-    todo = [graph.nodes[i] for i in node_ids if i in graph.nodes]  # type: ignore[attr-defined]
+    todo = [graph.nodes[i] for i in node_ids if i in graph.nodes]
     used: set[str] = set()
     while todo:
         n = todo.pop()
@@ -138,7 +138,7 @@ def _blocks_used(graph: Graph, node_ids: object) -> set[str]:
 
 
 def _nodes_and_edges(graph: Graph, node_ids: object = None) -> dict:
-    keep = set(graph.nodes) if node_ids is None else set(node_ids)  # type: ignore[call-overload]
+    keep = set(graph.nodes) if node_ids is None else set(node_ids)
     nodes = [
         {
             "id": n.id,
@@ -278,7 +278,7 @@ def _check_uses(g: Graph, blocks: dict[str, Graph], where: str, source: str) -> 
         name = node.params["block"]
         if name not in blocks:
             _fail(source, f"{where}nodes[{i}].params.block", f"no block named {name!r}")
-        wanted = len(blocks[name].ends("input"))  # type: ignore[index]
+        wanted = len(blocks[name].ends("input"))
         if node.params["num_inputs"] != wanted:
             _fail(
                 source,
