@@ -16,6 +16,7 @@ from PySide6.QtGui import QUndoCommand
 
 from designer.core.graph import Edge, Graph, Node, Pos
 from designer.core.layers import registry
+from designer.core.layout import fresh_ids, fresh_names
 
 _SET_PARAM_ID = 1001
 
@@ -291,44 +292,19 @@ class SetInit(Command):
         self.graph.set_init(self.node_id, self.old)
 
 
-def fresh_ids(graph: Graph, count: int) -> list[str]:
-    """`count` node ids free in `graph` and distinct from each other."""
-    out: list[str] = []
-    i = len(graph.nodes) + 1
-    while len(out) < count:
-        if f"n{i}" not in graph.nodes:
-            out.append(f"n{i}")
-        i += 1
-    return out
-
-
-def fresh_names(graph: Graph, wanted: Iterable[str]) -> list[str]:
-    """Names unique in `graph` and among themselves (fc1 taken -> fc2, ...)."""
-    probe = Graph(nodes={n.id: n for n in graph.nodes.values()})
-    out: list[str] = []
-    for i, base in enumerate(wanted):
-        name = probe.unique_name(base)
-        out.append(name)
-        probe.nodes[f"__new{i}"] = Node(f"__new{i}", "output", name, {})
-    return out
-
-
-def apply_fix(
-    graph: Graph, edge: Edge, type_id: str, params: Mapping[str, object], title: str
-) -> Command:
-    """Insert a `type_id` layer on `edge`: add + disconnect + two connects, one undo step."""
+def insert_on_edge(
+    graph: Graph,
+    edge: Edge,
+    type_id: str,
+    pos: Pos,
+    params: Mapping[str, object],
+    title: str,
+) -> tuple[Command, str]:
+    """Insert a `type_id` layer at `pos` on `edge`: add + disconnect + two connects, one undo
+    step (a quick fix, or a layer dropped on a connection). Returns it and the new id."""
     spec = registry.get(type_id)
     macro = Macro(graph, title)
     src, dst = graph.node(edge.src), graph.node(edge.dst)
-    # The new layer takes dst's place; dst and what follows it step right to make room.
-    pos = dst.pos
-    shift = {
-        n: (graph.node(n).pos, (graph.node(n).pos[0] + COLUMN_WIDTH, graph.node(n).pos[1]))
-        for n in graph.downstream(dst.id)
-        if graph.node(n).pos[0] >= dst.pos[0]
-    }
-    if shift:
-        MoveNodes(graph, shift, parent=macro)
     node_id = fresh_ids(graph, 1)[0]
     name = graph.unique_name(spec.type_id + "1")
     AddNode(graph, type_id, pos, name=name, params=params, node_id=node_id, parent=macro)
@@ -340,7 +316,28 @@ def apply_fix(
     second = Edge(node_id, edge.dst, spec.outputs[0], edge.dst_port)
     _ConnectNamed(graph, first, f"{src.name} → {name}", macro)
     _ConnectNamed(graph, second, f"{name} → {dst.name}", macro)
-    return macro
+    return macro, node_id
+
+
+def add_after(
+    graph: Graph,
+    type_id: str,
+    pos: Pos,
+    src: str,
+    src_port: str,
+    params: Mapping[str, object] | None = None,
+) -> tuple[Command, str]:
+    """Add a `type_id` layer at `pos` fed by `src`'s output `src_port`: one undo step.
+    Returns the command and the new layer's id."""
+    spec = registry.get(type_id)
+    macro = Macro(graph, f"Add {spec.title}")
+    node_id = fresh_ids(graph, 1)[0]
+    name = graph.unique_name(spec.type_id + "1")
+    AddNode(graph, type_id, pos, name=name, params=params, node_id=node_id, parent=macro)
+    in_port = spec.input_ports(spec.check_params(dict(params or {})))[0]
+    edge = Edge(src, node_id, src_port, in_port)
+    _ConnectNamed(graph, edge, f"{graph.node(src).name} → {name}", macro)
+    return macro, node_id
 
 
 class _ConnectNamed(Connect):
@@ -379,48 +376,9 @@ def insert_graph(
     return macro, ids
 
 
-COLUMN_WIDTH = 260.0  # card (168) + room for the shape label on the edge
-ROW_HEIGHT = 120.0
-
-
-def layered_positions(graph: Graph) -> dict[str, Pos]:
-    """Columns by longest-path depth (topological order), rows spread around y = 0.
-
-    Within a column, nodes are ordered by the mean row of their parents, then by their old y,
-    which keeps chains straight and limits crossings.
-    """
-    parents: dict[str, list[str]] = {k: [] for k in graph.nodes}
-    for e in graph.edges:
-        parents[e.dst].append(e.src)
-    depth: dict[str, int] = {}
-    for node in graph.topological():
-        depth[node.id] = max((depth[p] + 1 for p in parents[node.id]), default=0)
-    stuck = max(depth.values(), default=-1) + 1  # nodes on a cycle go in one last column
-    for node_id in graph.nodes:
-        depth.setdefault(node_id, stuck)
-    columns: dict[int, list[str]] = {}
-    for node_id, d in depth.items():
-        columns.setdefault(d, []).append(node_id)
-    row: dict[str, float] = {}
-    pos: dict[str, Pos] = {}
-    for d in sorted(columns):
-
-        def key(node_id: str) -> tuple[float, float]:
-            rows = [row[p] for p in parents[node_id] if p in row]
-            mean = sum(rows) / len(rows) if rows else 0.0
-            return (mean, graph.nodes[node_id].pos[1])
-
-        ids = sorted(columns[d], key=key)
-        for k, node_id in enumerate(ids):
-            row[node_id] = k - (len(ids) - 1) / 2
-            pos[node_id] = (d * COLUMN_WIDTH, row[node_id] * ROW_HEIGHT)
-    return pos
-
-
 class AutoLayout(MoveNodes):
-    """Lay the graph out in columns; stores old and new positions, one undo step."""
+    """Move every layer to `new` (the layered layout); old and new positions, one undo step."""
 
-    def __init__(self, graph: Graph, parent: Command | None = None) -> None:
-        new = layered_positions(graph)
+    def __init__(self, graph: Graph, new: Mapping[str, Pos], parent: Command | None = None) -> None:
         moves = {k: (graph.nodes[k].pos, p) for k, p in new.items() if graph.nodes[k].pos != p}
         super().__init__(graph, moves, text="Auto layout", parent=parent)

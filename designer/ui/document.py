@@ -19,10 +19,17 @@ from designer.core.diagnostics import QuickFix
 from designer.core.errors import NetcanvasError
 from designer.core.graph import Edge, Graph, GraphEvent, NodeChanged, NodeRemoved, Pos
 from designer.core.layers import registry
+from designer.core.layout import (
+    VIEWPORT,
+    Direction,
+    card_size,
+    free_offset,
+    free_position,
+    layered_layout,
+    node_rect,
+)
 from designer.core.project import Project
 from designer.ui import commands as cmd
-
-PASTE_OFFSET: Pos = (40.0, 40.0)
 
 
 def _xy(pos: Pos | QPointF) -> Pos:
@@ -57,6 +64,8 @@ class Document(QObject):
         self._read_only: str | None = None
         self._settings_dirty = False
         self._last_modified = False
+        self.direction: Direction = "TB"  # how cards are laid out (the canvas sets it)
+        self.viewport: tuple[float, float] = VIEWPORT  # the canvas size, for the layout
 
     # -- state --------------------------------------------------------------------------------
     @property
@@ -237,6 +246,69 @@ class Document(QObject):
             return None
         return command.node_id
 
+    # -- placement: a new card never lands on another -----------------------------------------
+    def occupied(self, skip: Iterable[str] = ()) -> list[tuple[float, float, float, float]]:
+        gone = set(skip)
+        return [node_rect(n, self.direction) for n in self.graph.nodes.values() if n.id not in gone]
+
+    def free_place(self, type_id: str, near: Pos | QPointF, params: Mapping | None = None) -> Pos:
+        """The free spot nearest `near` (a card's top-left corner) for a new `type_id` card."""
+        spec = registry.get(type_id)
+        size = card_size(spec, spec.check_params(dict(params or {})), self.direction)
+        return free_position(self.occupied(), size, _xy(near), self.direction)
+
+    def after_place(self, node_id: str, type_id: str) -> Pos:
+        """Where a layer added after `node_id` goes: below it (TB) or right of it (LR)."""
+        x, y, w, h = node_rect(self.graph.node(node_id), self.direction)
+        near = (x, y + h + 56.0) if self.direction == "TB" else (x + w + 60.0, y)
+        return self.free_place(type_id, near)
+
+    def add_after(self, type_id: str, node_id: str, port: str | None = None) -> str | None:
+        """Add a `type_id` layer after `node_id`, wired from its output `port` (its first) when
+        the shapes allow; else just placed after it, unwired. Returns the new id."""
+        if not registry.has(type_id) or node_id not in self.graph.nodes:
+            return self.add_node(type_id, (0.0, 0.0)) if registry.has(type_id) else None
+        pos = self.after_place(node_id, type_id)
+        src = self.graph.node(node_id)
+        port = port or (src.output_ports()[0] if src.output_ports() else None)
+        if port is None or not self.wiring_fits(type_id, node_id, port):
+            return self.add_node(type_id, pos)
+        command, new_id = cmd.add_after(self.graph, type_id, pos, node_id, port)
+        if self._push(command):
+            return None
+        return new_id
+
+    def wiring_fits(self, type_id: str, node_id: str, port: str) -> bool:
+        """Would a new `type_id` layer fed by `node_id`.`port` take that shape (no new error)?"""
+        trial = self.graph.copy()
+        spec = registry.get(type_id)
+        new = trial.add_node(type_id)
+        edge = Edge(node_id, new.id, port, spec.input_ports(new.params)[0])
+        if trial.connection_problem(edge):
+            return False
+        trial.connect(edge)
+        return not any(
+            d.node_id == new.id and d.severity == "error" for d in analyze(trial).diagnostics
+        )
+
+    def insert_on_edge(self, type_id: str, edge: Edge, near: Pos | QPointF) -> str | None:
+        """Insert a `type_id` layer into `edge` (a drop on a connection), placed in the free
+        spot nearest `near`: one undo step. Returns the new id."""
+        if self._read_only is not None:
+            self._refuse(self._read_only)
+            return None
+        if edge not in self.graph.edges or not registry.has(type_id):
+            self._refuse("that connection no longer exists")
+            return None
+        spec = registry.get(type_id)
+        pos = self.free_place(type_id, near)
+        command, node_id = cmd.insert_on_edge(
+            self.graph, edge, type_id, pos, {}, f"Insert {spec.title}"
+        )
+        if self._push(command):
+            return None
+        return node_id
+
     def remove_nodes(self, ids: Iterable[str], edges: Iterable[Edge] = ()) -> str | None:
         """Delete layers (with their edges) and any other `edges`, as one undo step."""
         ids = [i for i in ids if i in self.graph.nodes]
@@ -335,13 +407,21 @@ class Document(QObject):
         if problem:
             return self._refuse(problem)
         try:
-            command = cmd.apply_fix(self.graph, fix.edge, fix.type_id, fix.params, fix.title)
+            src = node_rect(self.graph.node(fix.edge.src), self.direction)
+            dst = node_rect(self.graph.node(fix.edge.dst), self.direction)
+            mid = ((src[0] + dst[0]) / 2, (src[1] + dst[1]) / 2)
+            pos = self.free_place(fix.type_id, mid, fix.params)
+            command, _ = cmd.insert_on_edge(
+                self.graph, fix.edge, fix.type_id, pos, fix.params, fix.title
+            )
         except NetcanvasError as err:
             return self._refuse(str(err))
         return self._push(command)
 
     def auto_layout(self) -> str | None:
-        command = cmd.AutoLayout(self.graph)
+        """Lay the graph out in layers (designer.core.layout), wrapped to the canvas: one step."""
+        positions = layered_layout(self.graph, self.direction, self.viewport).positions
+        command = cmd.AutoLayout(self.graph, positions)
         if not command.moves:
             return None
         return self._push(command)
@@ -354,8 +434,9 @@ class Document(QObject):
         ids = [i for i in ids if i in self.graph.nodes]
         return project_io.graph_to_data(self.graph, node_ids=ids)
 
-    def paste(self, data: dict, offset: Pos = PASTE_OFFSET) -> list[str]:
-        """Add copies of the layers in `data` (from `copy`), shifted by `offset`. New ids."""
+    def paste(self, data: dict) -> list[str]:
+        """Add copies of the layers in `data` (from `copy`), at the first free place near where
+        they were copied from. New ids."""
         from designer.core import project_io
 
         if self._read_only is not None:
@@ -366,7 +447,7 @@ class Document(QObject):
         except NetcanvasError as err:
             self._refuse(f"can't paste: {err}")
             return []
-        return self._insert(source, offset, "Paste")
+        return self._insert(source, "Paste")
 
     def duplicate(self, ids: Iterable[str]) -> list[str]:
         ids = [i for i in ids if i in self.graph.nodes]
@@ -375,9 +456,9 @@ class Document(QObject):
             return []
         picked = {i: self.graph.nodes[i] for i in ids}
         edges = [e for e in self.graph.edges if e.src in picked and e.dst in picked]
-        return self._insert(Graph(nodes=picked, edges=edges), PASTE_OFFSET, "Duplicate")
+        return self._insert(Graph(nodes=picked, edges=edges), "Duplicate")
 
-    def _insert(self, source: Graph, offset: Pos, verb: str) -> list[str]:
+    def _insert(self, source: Graph, verb: str) -> list[str]:
         nodes = list(source.nodes.values())
         if not nodes:
             return []
@@ -385,6 +466,8 @@ class Document(QObject):
         if problem:
             self._refuse(f"can't {verb.lower()}: {problem}")
             return []
+        group = [node_rect(n, self.direction) for n in nodes]
+        offset = free_offset(self.occupied(), group, self.direction)
         text = f"{verb} {cmd.plural(len(nodes), 'layer')}"
         command, ids = cmd.insert_graph(self.graph, nodes, list(source.edges), offset, text)
         if self._push(command):

@@ -105,7 +105,7 @@ class MainWindow(ProjectFiles, QMainWindow):
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
         self.palette_widget = Palette()
-        self.palette_widget.add_requested.connect(self.canvas.add_at_center)
+        self.palette_widget.add_requested.connect(self.canvas.add_after_selection)
         self.inspector = Inspector(self.document)
         self.summary = SummaryView(self.document)
         self.code_view = CodeView(self.document)

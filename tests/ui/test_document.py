@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from designer.core.graph import Edge
+from designer.core.layout import overlaps
 from designer.ui.document import Document
 
 
@@ -21,6 +22,11 @@ def chain(doc: Document, shape=(4,)) -> tuple[str, str, str]:
     assert doc.connect(Edge(i, fc)) is None
     assert doc.connect(Edge(fc, o)) is None
     return i, fc, o
+
+
+def no_overlaps(doc: Document) -> bool:
+    rects = doc.occupied()
+    return not any(overlaps(a, b) for k, a in enumerate(rects) for b in rects[k + 1 :])
 
 
 def round_trip(doc: Document, edit, text: str):
@@ -136,13 +142,8 @@ def test_apply_fix_inserts_flatten_in_one_step(doc):
     assert doc.analysis.ok
     (flat,) = [n for n in after.nodes.values() if n.type_id == "flatten"]
     assert Edge(i, flat.id) in after.edges and Edge(flat.id, fc) in after.edges
-    # The new layer takes the Linear's place; the Linear and the Output step right, so no
-    # card covers another (the whole-graph undo comparison above puts them back).
-    before = {n: doc.graph.nodes[n].pos for n in (fc, o)}
-    doc.undo()
-    old = {n: doc.graph.nodes[n].pos for n in (fc, o)}
-    assert flat.pos == old[fc]
-    assert all(before[n][0] > old[n][0] for n in (fc, o))
+    # The new layer goes in the free place nearest the middle of the edge: it covers no card.
+    assert no_overlaps(doc)
 
 
 def test_paste_between_documents(doc):
@@ -152,12 +153,15 @@ def test_paste_between_documents(doc):
     other = Document()
     other.add_node("linear")  # name linear1 and id n1 are taken there already
     ids = []
-    round_trip(other, lambda: ids.extend(other.paste(data, (10, 10))), "Paste 2 layers")
+    round_trip(other, lambda: ids.extend(other.paste(data)), "Paste 2 layers")
     pasted = [other.graph.nodes[k] for k in ids]
     assert [n.type_id for n in pasted] == ["input", "linear"]
     assert pasted[1].params["out_features"] == 7 and pasted[1].name == "linear2"
     assert Edge(ids[0], ids[1]) in other.graph.edges
-    assert pasted[0].pos == (10.0, 10.0)
+    # Where they were copied from, unless a card is there: then the nearest free place.
+    assert no_overlaps(other)
+    empty = Document()
+    assert [empty.graph.nodes[k].pos for k in empty.paste(data)] == [(0.0, 0.0), (240.0, 0.0)]
 
 
 def test_duplicate_keeps_internal_edges(doc):
@@ -166,6 +170,7 @@ def test_duplicate_keeps_internal_edges(doc):
     assert len(doc.graph.nodes) == 5 and len(doc.graph.edges) == 3
     ids = doc.duplicate([fc])
     assert doc.selection == ids  # the copies are selected, ready to be moved
+    assert no_overlaps(doc)  # and cover none of the originals
 
 
 def test_auto_layout_orders_columns_topologically(doc):
@@ -175,10 +180,11 @@ def test_auto_layout_orders_columns_topologically(doc):
     extra = doc.add_node("relu", (0, 0))
     doc.connect(Edge(i, extra))
     round_trip(doc, doc.auto_layout, "Auto layout")
-    x = {k: n.pos[0] for k, n in doc.graph.nodes.items()}
-    assert x[i] < x[fc] < x[o]
-    assert x[extra] == x[fc]  # same depth, same column
-    assert doc.graph.nodes[extra].pos[1] != doc.graph.nodes[fc].pos[1]
+    y = {k: n.pos[1] for k, n in doc.graph.nodes.items()}
+    assert y[i] < y[fc] < y[o]  # top to bottom, inputs first
+    assert y[extra] == y[fc]  # same depth, same row
+    assert doc.graph.nodes[extra].pos[0] != doc.graph.nodes[fc].pos[0]
+    assert no_overlaps(doc)
 
 
 def test_connect_refusals_change_nothing(doc):

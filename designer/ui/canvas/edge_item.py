@@ -1,7 +1,9 @@
-"""A connection on the canvas: a cubic curve from an output port to an input port, labelled with
-the shape that flows along it."""
+"""A connection on the canvas: a curve from an output port to an input port, routed around the
+cards in between (designer.core.layout.route), labelled with the shape that flows along it."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
@@ -17,16 +19,22 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from designer.core.graph import Edge
+from designer.core.layout import Rect, route
 from designer.ui.canvas.colors import ERROR_COLOR, palette
-from designer.ui.canvas.node_item import LOW_DETAIL, NodeItem
-from designer.ui.canvas.port_item import wire_path
+from designer.ui.canvas.node_item import DETAIL, NodeItem
+from designer.ui.canvas.paths import rect_of, routed_path
+
+Obstacles = Callable[[Rect, set[str]], Iterable[Rect]]
 
 
 class EdgeItem(QGraphicsItem):
     """Shows one core Edge. Selectable (Delete removes it through the document)."""
 
-    def __init__(self, edge: Edge, src: NodeItem, dst: NodeItem) -> None:
+    def __init__(
+        self, edge: Edge, src: NodeItem, dst: NodeItem, obstacles: Obstacles | None = None
+    ) -> None:
         super().__init__()
+        self.obstacles = obstacles
         self.edge = edge
         self.src, self.dst = src, dst
         self.label = ""
@@ -62,10 +70,19 @@ class EdgeItem(QGraphicsItem):
             self.update()
 
     def update_path(self) -> None:
-        a = self.src.anchor(self.edge.src_port, output=True)
-        b = self.dst.anchor(self.edge.dst_port, output=False)
+        src, dst, direction = self.src, self.dst, self.src.direction
+        skip = {src.node_id, dst.node_id}
+        find = self.obstacles
+        points = route(
+            rect_of(src.card_rect()),
+            rect_of(dst.card_rect()),
+            (lambda r: find(r, skip)) if find is not None else (lambda r: ()),
+            direction,
+            src.port_offset(self.edge.src_port, True),
+            dst.port_offset(self.edge.dst_port, False),
+        )
         self.prepareGeometryChange()
-        self._path = wire_path(a, b)
+        self._path = routed_path(points, direction)
         self._shape = None  # the wide hit area is built when first asked for
         self._mid = self._path.pointAtPercent(0.5)
         self._curve_bounds = self._path.boundingRect().adjusted(-6, -6, 6, 6)
@@ -76,7 +93,10 @@ class EdgeItem(QGraphicsItem):
         fm = _label_metrics()
         w = fm.horizontalAdvance(self.label) + 8 if self.label else 0.0
         h = fm.height() + 2
-        self._label_rect = QRectF(mid.x() - w / 2, mid.y() - h - 2, w, h)
+        if self.src.direction == "TB":
+            self._label_rect = QRectF(mid.x() + 6, mid.y() - h / 2, w, h)
+        else:
+            self._label_rect = QRectF(mid.x() - w / 2, mid.y() - h - 2, w, h)
         self._bounds = self._curve_bounds.united(self._label_rect)
 
     def boundingRect(self) -> QRectF:  # noqa: N802
@@ -93,9 +113,10 @@ class EdgeItem(QGraphicsItem):
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
-        if lod < LOW_DETAIL and not self.isSelected():
-            # Zoomed far out: a thin aliased line, no label; the cheapest frame for big graphs.
-            painter.setPen(ERROR_COLOR if self.error else Qt.GlobalColor.gray)
+        if lod < DETAIL and not self.isSelected():
+            # Zoomed out: a plain line (2 px on screen), no label; the cheapest frame for big
+            # graphs, and the structure stays visible.
+            painter.setPen(QPen(ERROR_COLOR if self.error else Qt.GlobalColor.gray, 0))
             painter.drawPath(self._path)
             return
         pal = palette()
@@ -110,7 +131,7 @@ class EdgeItem(QGraphicsItem):
         painter.setPen(QPen(color, 2.6 if self.isSelected() else 1.8))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._path)
-        if self.label and lod >= LOW_DETAIL:
+        if self.label:
             painter.setPen(Qt.PenStyle.NoPen)
             bg = QColor(pal.color(QPalette.ColorRole.Window))
             bg.setAlphaF(0.85)
@@ -129,7 +150,7 @@ def _label_font() -> QFont:
     global _FONT
     if _FONT is None:
         _FONT = QFont()
-        _FONT.setPointSizeF(max(6.0, _FONT.pointSizeF() * 0.8))
+        _FONT.setPixelSize(11)
     return _FONT
 
 

@@ -1,10 +1,15 @@
-"""A layer on the canvas: a rounded card with its name, type, key parameters and ports."""
+"""A layer on the canvas: a rounded card with its name, type, key parameters and ports.
+
+Three levels of detail, by zoom: from DETAIL up the whole card (name 14 px, parameters 12 px,
+ports); below it the name alone, as large as the card allows (ports and shape labels drop, edges
+stay); below NAMES a plain box in the category colour.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -23,38 +28,33 @@ from PySide6.QtWidgets import (
 
 from designer.core.diagnostics import Diagnostic
 from designer.core.graph import Node
-from designer.core.layers.spec import LayerSpec
+from designer.core.layout import GRID, Direction, card_size
 from designer.ui.canvas.colors import ERROR_COLOR, WARNING_COLOR, category_color, palette
-from designer.ui.canvas.port_item import PortItem
+from designer.ui.canvas.port_item import DETAIL, PlusItem, PortItem
 
-if TYPE_CHECKING:
-    from designer.ui.canvas.edge_item import EdgeItem
+__all__ = ["DETAIL", "GRID", "NAMES", "NodeItem", "card_size", "key_param_text"]
 
 _POS_CHANGE = QGraphicsItem.GraphicsItemChange.ItemPositionChange
 _POS_CHANGED = QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged
+_SELECTED_CHANGED = QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged
 _FLAGS = (
     QGraphicsItem.GraphicsItemFlag.ItemIsMovable
     | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
     | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
 )
-LOW_DETAIL = 0.45  # below this zoom a card is drawn as a plain coloured box
-
-WIDTH = 168.0
-HEADER = 42.0
-PORT_STEP = 18.0
+NAMES = 0.08  # below this zoom a card is a plain coloured box
+NAME_PX, SUB_PX = 14, 12  # text sizes of the full card, in pixels at 100 %
+NAME_ONLY_MAX_PX = 30.0  # the name alone may grow up to this (scene pixels)
+ON_SCREEN_PX = 11.0  # ... aiming at this height on screen
 STRIPE = 6.0
-GRID = 20.0
 
 
-def card_size(spec: LayerSpec, params: dict) -> tuple[float, float]:
-    """Width and height of a card: taller when a merge has many inputs."""
-    n = max(len(spec.input_ports(params)), len(spec.outputs))
-    height = HEADER + 18.0 if n <= 1 else HEADER + PORT_STEP * n + 6.0
-    return WIDTH, height
+class Edges(Protocol):
+    def update_path(self) -> None: ...
 
 
-def key_param_text(node: Node) -> str:
-    """ "out 16", "kernel 3 · stride 2": the parameters worth seeing on the card."""
+def key_param_parts(node: Node) -> list[str]:
+    """["out 16"], ["kernel 3", "stride 2"]: the parameters worth seeing, most important first."""
     parts = []
     for name in node.spec.key_params:
         value = node.params.get(name)
@@ -65,7 +65,12 @@ def key_param_text(node: Node) -> str:
             continue
         shown = "×".join(map(str, value)) if isinstance(value, tuple) else str(value)
         parts.append(f"{label} {shown}")
-    return " · ".join(parts)
+    return parts
+
+
+def key_param_text(node: Node) -> str:
+    """ "out 16", "kernel 3 · stride 2"."""
+    return " · ".join(key_param_parts(node))
 
 
 _FONTS: tuple[QFont, QFont] | None = None
@@ -76,8 +81,9 @@ def _fonts() -> tuple[QFont, QFont]:
     if _FONTS is None:
         title = QFont()
         title.setBold(True)
+        title.setPixelSize(NAME_PX)
         small = QFont()
-        small.setPointSizeF(max(6.0, title.pointSizeF() * 0.85))
+        small.setPixelSize(SUB_PX)
         _FONTS = (title, small)
     return _FONTS
 
@@ -122,21 +128,50 @@ class BadgeItem(QGraphicsItem):
         painter.drawText(self.boundingRect(), Qt.AlignmentFlag.AlignCenter, "!")
 
 
-class NodeItem(QGraphicsItem):
-    """Shows one core Node. It reads the node; it never changes the graph itself."""
+def wrap_subtitle(parts: list[str], width: float, metrics: QFontMetricsF, lines: int = 2) -> str:
+    """`parts` joined with " · " on at most `lines` lines of `width`, broken between parts,
+    never inside a word; parts that don't fit are left out from the end ("+2")."""
+    for keep in range(len(parts), -1, -1):
+        shown = parts[:keep] + ([f"+{len(parts) - keep}"] if keep < len(parts) else [])
+        out, line = [], ""
+        for part in shown:
+            trial = f"{line} · {part}" if line else part
+            if metrics.horizontalAdvance(trial) <= width or not line:
+                line = trial
+            else:
+                out.append(line)
+                line = part
+        out.append(line)
+        if len(out) <= lines and all(metrics.horizontalAdvance(t) <= width for t in out):
+            return "\n".join(out)
+    return ""
 
-    def __init__(self, node: Node) -> None:
+
+class NodeItem(QGraphicsItem):
+    """Shows one core Node. It reads the node; it never changes the graph itself.
+
+    Extensible: `set_overlay(text, color)` puts a coloured statistic pill on the card (e.g. a
+    per-layer measurement), `badge` shows diagnostics.
+    """
+
+    def __init__(self, node: Node, direction: Direction = "TB") -> None:
         super().__init__()
         self.node_id = node.id
-        self.edges: set[EdgeItem] = set()
+        self.direction = direction
+        self.edges: set[Edges] = set()
         self._ports_visible = True
         self.inputs: dict[str, PortItem] = {}
         self.outputs: dict[str, PortItem] = {}
-        self._size = (WIDTH, HEADER)
+        self.plus: dict[str, PlusItem] = {}
+        self._size = card_size(node.spec, node.params, direction)
         self.name = ""
+        self.type_title = ""
+        self.parts: list[str] = []
         self.subtitle = ""
         self.color = QColor()
-        self.labelled = False
+        self.overlay_text = ""
+        self.overlay_color: QColor | None = None
+        self._name_fit = NAME_ONLY_MAX_PX
         self.badge = BadgeItem(self)
         self.setFlags(_FLAGS)
         # NOTE: cards repaint only when their text, badge or selection changes; the cache makes
@@ -150,17 +185,31 @@ class NodeItem(QGraphicsItem):
         """Take name, type, key parameters and ports from `node` (after a change)."""
         spec = node.spec
         self.name = node.name
-        key = key_param_text(node)
-        self.subtitle = f"{spec.title} · {key}" if key else spec.title
+        self.type_title = spec.title
+        self.parts = key_param_parts(node)
+        self.subtitle = " · ".join([spec.title, *self.parts])
         self.color = category_color(spec.category)
         self.setToolTip(f"{node.name} ({spec.title})\n{spec.doc}")
-        size = card_size(spec, node.params)
+        size = card_size(spec, node.params, self.direction)
         if size != self._size:
             self.prepareGeometryChange()
             self._size = size
+        title, _ = _fonts()
+        probe = QFont(title)
+        probe.setPixelSize(100)
+        advance = QFontMetricsF(probe).horizontalAdvance(self.name or " ") / 100
+        self._name_fit = max(6.0, min(NAME_ONLY_MAX_PX, (size[0] - 16) / advance, size[1] * 0.5))
         self._sync_ports(tuple(spec.input_ports(node.params)), tuple(spec.outputs))
         self.badge.setPos(size[0] - BadgeItem.SIZE * 0.6, -BadgeItem.SIZE * 0.4)
         self.update()
+
+    def name_pixel_size(self, zoom: float) -> float:
+        """Height in scene pixels of the name's font at `zoom` (0 when not drawn)."""
+        if zoom >= DETAIL:
+            return float(NAME_PX)
+        if zoom < NAMES:
+            return 0.0
+        return min(self._name_fit, max(float(NAME_PX), ON_SCREEN_PX / zoom))
 
     def _sync_ports(self, ins: tuple[str, ...], outs: tuple[str, ...]) -> None:
         for names, ports, is_out in ((ins, self.inputs, False), (outs, self.outputs, True)):
@@ -168,29 +217,51 @@ class NodeItem(QGraphicsItem):
                 item = ports.pop(gone)
                 if item.scene() is not None:
                     item.scene().removeItem(item)
+                plus = self.plus.pop(gone, None) if is_out else None
+                if plus is not None and plus.scene() is not None:
+                    plus.scene().removeItem(plus)
             for name in names:
                 if name not in ports:
-                    ports[name] = PortItem(self, name, is_out)
+                    ports[name] = PortItem(self, self.node_id, name, is_out)
                     ports[name].setVisible(self._ports_visible)
+                    if is_out:
+                        self.plus[name] = PlusItem(self, self.node_id, name)
             for i, name in enumerate(names):
-                ports[name].setPos(self._port_x(is_out), self._port_y(i, len(names)))
-        self.labelled = len(ins) > 1
+                ports[name].setPos(self._port_pos(i, len(names), is_out))
+                if is_out:
+                    p = self._port_pos(i, len(names), True)
+                    step = QPointF(0, 20) if self.direction == "TB" else QPointF(20, 0)
+                    self.plus[name].setPos(p + step)
 
     def set_ports_visible(self, visible: bool) -> None:
         self._ports_visible = visible
         for port in (*self.inputs.values(), *self.outputs.values()):
             port.setVisible(visible)
+        self._update_plus()
 
-    def _port_x(self, is_output: bool) -> float:
-        return self._size[0] if is_output else 0.0
+    def _update_plus(self) -> None:
+        shown = self._ports_visible and self.isSelected()
+        for plus in self.plus.values():
+            plus.setVisible(shown)
 
-    def _port_y(self, i: int, n: int) -> float:
+    def _port_pos(self, i: int, n: int, is_output: bool) -> QPointF:
+        w, h = self._size
+        if self.direction == "TB":
+            return QPointF(w * (i + 1) / (n + 1), h if is_output else 0.0)
         if n <= 1:
-            return self._size[1] / 2
-        return HEADER + PORT_STEP * i + PORT_STEP / 2
+            return QPointF(w if is_output else 0.0, h / 2)
+        return QPointF(w if is_output else 0.0, 44.0 + 18.0 * i + 9.0)
 
     def set_diagnostics(self, diags: list[Diagnostic]) -> None:
         self.badge.set_diagnostics(diags)
+
+    def set_overlay(self, text: str = "", color: QColor | None = None, tooltip: str = "") -> None:
+        """A statistic on the card: `text` in a pill of `color` and a border of that colour
+        (empty text and no colour remove it). For views that colour layers by a measurement."""
+        self.overlay_text, self.overlay_color = text, color
+        if tooltip:
+            self.setToolTip(tooltip)
+        self.update()
 
     def port(self, name: str, output: bool) -> PortItem | None:
         return (self.outputs if output else self.inputs).get(name)
@@ -200,7 +271,16 @@ class NodeItem(QGraphicsItem):
         port = self.port(name, output)
         if port is not None:
             return port.scenePos()
-        return self.mapToScene(QPointF(self._port_x(output), self._size[1] / 2))
+        return self.mapToScene(self._port_pos(0, 1, output))
+
+    def port_offset(self, name: str, output: bool) -> float:
+        """Where along its side the port sits (x for TB, y for LR), in card coordinates."""
+        port = self.port(name, output)
+        p = port.pos() if port is not None else self._port_pos(0, 1, output)
+        return p.x() if self.direction == "TB" else p.y()
+
+    def card_rect(self) -> QRectF:
+        return QRectF(self.pos(), QSizeF(*self._size))
 
     # -- Qt overrides -------------------------------------------------------------------------
     def boundingRect(self) -> QRectF:  # noqa: N802
@@ -217,20 +297,42 @@ class NodeItem(QGraphicsItem):
         pal = palette()
         w, h = self._size
         rect = QRectF(0, 0, w, h)
-        base = pal.color(QPalette.ColorRole.Base)
         text = pal.color(QPalette.ColorRole.Text)
-        border = pal.color(QPalette.ColorRole.Mid)
         selected = self.isSelected()
-        pen = QPen(pal.color(QPalette.ColorRole.Highlight), 2.5) if selected else QPen(border, 1)
-        if option.levelOfDetailFromTransform(painter.worldTransform()) < LOW_DETAIL:
-            # Zoomed far out: text would be unreadable; a box in the category colour is cheap.
+        if selected:
+            pen = QPen(pal.color(QPalette.ColorRole.Highlight), 2.5)
+        elif self.overlay_color is not None:
+            pen = QPen(self.overlay_color, 2.5)
+        else:
+            pen = QPen(pal.color(QPalette.ColorRole.Mid), 1)
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        if lod < NAMES:
             painter.setPen(pen)
             painter.setBrush(self.color)
             painter.drawRect(rect)
             return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(pen)
-        painter.setBrush(QBrush(base))
+        if lod < DETAIL:
+            # Names only: a tinted card with the name as large as it fits.
+            tint = QColor(self.color)
+            tint.setAlphaF(0.28)
+            painter.setBrush(QBrush(pal.color(QPalette.ColorRole.Base)))
+            painter.drawRoundedRect(rect, 8, 8)
+            painter.setBrush(tint)
+            painter.drawRoundedRect(rect, 8, 8)
+            title, _ = _fonts()
+            font = QFont(title)
+            font.setPixelSize(max(1, round(self.name_pixel_size(lod))))
+            painter.setFont(font)
+            painter.setPen(text)
+            painter.drawText(
+                rect.adjusted(6, 2, -6, -2),
+                Qt.AlignmentFlag.AlignCenter,
+                QFontMetricsF(font).elidedText(self.name, Qt.TextElideMode.ElideRight, w - 12),
+            )
+            return
+        painter.setBrush(QBrush(pal.color(QPalette.ColorRole.Base)))
         painter.drawRoundedRect(rect, 8, 8)
         # Category stripe along the left edge, clipped to the rounded card.
         painter.save()
@@ -243,17 +345,25 @@ class NodeItem(QGraphicsItem):
         painter.setPen(text)
         painter.setFont(title)
         name = QFontMetricsF(title).elidedText(self.name, Qt.TextElideMode.ElideRight, inner)
-        painter.drawText(QRectF(left, 4, inner, 18), Qt.AlignmentFlag.AlignVCenter, name)
+        painter.drawText(QRectF(left, 5, inner, 18), Qt.AlignmentFlag.AlignVCenter, name)
         painter.setFont(small)
         dim = QColor(text)
-        dim.setAlphaF(0.7)
+        dim.setAlphaF(0.75)
         painter.setPen(dim)
-        sub = QFontMetricsF(small).elidedText(self.subtitle, Qt.TextElideMode.ElideRight, inner)
-        painter.drawText(QRectF(left, 22, inner, 16), Qt.AlignmentFlag.AlignVCenter, sub)
-        if self.labelled:
-            for name, port in self.inputs.items():
-                y = port.pos().y()
-                painter.drawText(QRectF(10, y - 8, 40, 16), Qt.AlignmentFlag.AlignVCenter, name)
+        sub = wrap_subtitle([self.type_title, *self.parts], inner, QFontMetricsF(small))
+        painter.drawText(QRectF(left, 24, inner, h - 26), Qt.AlignmentFlag.AlignTop, sub)
+        if self.overlay_text:
+            f = QFont(small)
+            f.setBold(True)
+            fm = QFontMetricsF(f)
+            pill = QRectF(0, 0, fm.horizontalAdvance(self.overlay_text) + 10, fm.height() + 2)
+            pill.moveBottomRight(QPointF(w - 4, h - 4))
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(self.overlay_color or pal.color(QPalette.ColorRole.Mid))
+            painter.drawRoundedRect(pill, 5, 5)
+            painter.setPen(QColor("white"))
+            painter.setFont(f)
+            painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, self.overlay_text)
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:  # noqa: N802
         # NOTE: called for every kind of change (thousands while a big graph loads): compare
@@ -268,4 +378,6 @@ class NodeItem(QGraphicsItem):
             # NOTE: only this node's edges are re-routed on a move.
             for edge in self.edges:
                 edge.update_path()
+        elif change is _SELECTED_CHANGED:
+            self._update_plus()
         return value

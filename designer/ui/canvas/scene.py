@@ -21,9 +21,10 @@ from designer.core.graph import (
     NodeRemoved,
 )
 from designer.core.layers.spec import format_shape
+from designer.core.layout import Direction, Rect
 from designer.ui.canvas.edge_item import EdgeItem
 from designer.ui.canvas.node_item import NodeItem
-from designer.ui.canvas.port_item import PICK_RADIUS, PortItem
+from designer.ui.canvas.port_item import PICK_RADIUS, PlusItem, PortItem
 from designer.ui.document import Document
 
 
@@ -32,9 +33,10 @@ class CanvasScene(QGraphicsScene):
 
     message = Signal(str)  # a refusal or hint for the status bar
 
-    def __init__(self, document: Document, parent=None) -> None:
+    def __init__(self, document: Document, parent=None, direction: Direction = "TB") -> None:
         super().__init__(parent)
         self.document = document
+        self.direction: Direction = direction
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[Edge, EdgeItem] = {}
         self.snapping = False  # NodeItem snaps to the grid only while the user drags
@@ -75,8 +77,29 @@ class CanvasScene(QGraphicsScene):
         self._unsubscribe()
         self._unsubscribe = lambda: None
 
+    def set_direction(self, direction: Direction) -> None:
+        """Ports on top/bottom (TB) or left/right (LR): every card is rebuilt."""
+        if direction != self.direction:
+            self.direction = direction
+            self._rebuild()
+
+    def cards_in(self, rect: Rect, skip: set[str]) -> list[Rect]:
+        """Rectangles of the cards meeting `rect`, except the layers in `skip` (edge routing)."""
+        out = []
+        for item in self.items(QRectF(*rect)):
+            if isinstance(item, NodeItem) and item.node_id not in skip:
+                r = item.card_rect()
+                out.append((r.x(), r.y(), r.width(), r.height()))
+        return out
+
+    def card_rects(self) -> list[Rect]:
+        return [
+            (r.x(), r.y(), r.width(), r.height())
+            for r in (item.card_rect() for item in self.nodes.values())
+        ]
+
     def _add_node(self, node) -> None:
-        item = NodeItem(node)
+        item = NodeItem(node, self.direction)
         self.nodes[node.id] = item
         self.addItem(item)
         if self.low_detail:
@@ -89,7 +112,7 @@ class CanvasScene(QGraphicsScene):
             item.set_ports_visible(not low)
 
     def _add_edge(self, edge: Edge) -> None:
-        item = EdgeItem(edge, self.nodes[edge.src], self.nodes[edge.dst])
+        item = EdgeItem(edge, self.nodes[edge.src], self.nodes[edge.dst], self.cards_in)
         self.edges[edge] = item
         self.addItem(item)
 
@@ -191,6 +214,25 @@ class CanvasScene(QGraphicsScene):
         if not near:
             return None
         return min(near, key=lambda p: (p.scenePos() - pos).manhattanLength())
+
+    def plus_at(self, pos: QPointF) -> PlusItem | None:
+        for item in self.items(pos):
+            if isinstance(item, PlusItem) and item.isVisible():
+                return item
+        return None
+
+    def port_under(self, pos: QPointF) -> PortItem | None:
+        """The visible port right under `pos` (a press there starts a wire)."""
+        for item in self.items(pos):
+            if isinstance(item, PortItem) and item.isVisible():
+                return item
+        return None
+
+    def edge_at(self, pos: QPointF) -> EdgeItem | None:
+        for item in self.items(pos):
+            if isinstance(item, EdgeItem):
+                return item
+        return None
 
     def refuse(self, reason: str) -> None:
         """Show why an edit was not made: a transient tooltip and `message` for the status bar."""

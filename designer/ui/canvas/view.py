@@ -1,10 +1,13 @@
-"""The canvas view: zoom, pan, rubber-band selection, palette drops and keyboard delete."""
+"""The canvas view: zoom, pan, rubber-band selection, palette drops, keyboard delete, and the
+gestures it installs (wires), the add-layer list (Tab, double-click, a port's "+"), find
+(Ctrl+F) and the minimap."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QLineF, QPointF, QRectF, Qt
+from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QCursor,
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
@@ -13,29 +16,60 @@ from PySide6.QtGui import (
     QPainter,
     QPalette,
     QPen,
+    QTransform,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
+from designer.core.errors import ShapeError
 from designer.core.layers import registry
-from designer.ui.canvas.node_item import GRID, LOW_DETAIL, card_size
+from designer.core.layers.spec import format_shape
+from designer.core.layout import Direction
+from designer.ui.canvas.add_layer_popup import AddLayerPopup
+from designer.ui.canvas.find_bar import FindBar
+from designer.ui.canvas.interactions import Interaction, NewWire
+from designer.ui.canvas.minimap import Minimap
+from designer.ui.canvas.node_item import DETAIL, GRID, card_size
 from designer.ui.canvas.scene import CanvasScene
 from designer.ui.document import Document
 
 MIME_TYPE = "application/x-netcanvas-layer"
 MIN_ZOOM, MAX_ZOOM = 0.05, 4.0
-READABLE_ZOOM = 0.62  # names, parameters and edge shapes are legible from here up
+LEGIBLE_PX = 9.0  # a card name at least this tall on screen counts as readable
 EXTENT = 100_000.0  # the scene rect: room to pan anywhere
+
+
+def accepting(shape) -> list[str]:
+    """Type ids of the layers (defaults) that take `shape` on every input (None: all)."""
+    out = []
+    for spec in registry.all_specs():
+        if spec.type_id == "input":
+            continue
+        if shape is None:
+            out.append(spec.type_id)
+            continue
+        params = spec.defaults()
+        try:
+            spec.infer(params, [shape] * len(spec.input_ports(params)))
+        except (ShapeError, ValueError, TypeError, KeyError, IndexError):
+            continue
+        out.append(spec.type_id)
+    return out
 
 
 class CanvasView(QGraphicsView):
     """Shows a CanvasScene for `document`. Wheel zooms around the cursor; middle-drag or
     space+drag pans; left-drag on empty canvas selects with a rubber band."""
 
-    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+    zoom_changed = Signal(float)
+
+    def __init__(
+        self, document: Document, parent: QWidget | None = None, direction: Direction = "TB"
+    ) -> None:
         super().__init__(parent)
         self.document = document
-        self.canvas_scene = CanvasScene(document, self)
+        document.direction = direction
+        self.canvas_scene = CanvasScene(document, self, direction)
         self.canvas_scene.setSceneRect(QRectF(-EXTENT, -EXTENT, 2 * EXTENT, 2 * EXTENT))
         self.setScene(self.canvas_scene)
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -51,11 +85,41 @@ class CanvasView(QGraphicsView):
         self._pan_from: QPointF | None = None
         self._space = False
         self._low_detail = False
+        self.interaction: Interaction | None = None
+        self.add_popup = AddLayerPopup(self)
+        self.add_popup.chosen.connect(self._popup_chosen)
+        self._popup_context: tuple = ("at", QPointF())
+        self.find_bar = FindBar(lambda: self.document.graph, self)
+        self.find_bar.found.connect(self._show_found)
+        self.minimap = Minimap(self)
+
+    # -- overlays -----------------------------------------------------------------------------
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        vp = self.viewport().rect()
+        self.document.viewport = (float(vp.width()), float(vp.height()))
+        self.find_bar.move(vp.width() - self.find_bar.width() - 10, 10)
+        self.minimap.move(
+            vp.width() - self.minimap.width() - 10, vp.height() - self.minimap.height() - 10
+        )
+
+    def set_minimap_visible(self, visible: bool) -> None:
+        self.minimap.setVisible(visible)
+
+    def open_find(self) -> None:
+        self.find_bar.open()
+
+    def _show_found(self, ids: list[str], current: int) -> None:
+        self.document.select(ids)
+        if 0 <= current < len(ids) and (item := self.canvas_scene.nodes.get(ids[current])):
+            if self.zoom() < DETAIL:
+                self.set_zoom(1.0)
+            self.centerOn(item)
 
     def paintEvent(self, event) -> None:  # noqa: N802
-        # Zoomed far out, ports are too small to see or hit: hide them, so a frame doesn't call
+        # Zoomed out, ports are too small to see or hit: hide them, so a frame doesn't call
         # into Python for each of them (whole graph in view, 500 layers: 36 -> see BENCHMARKS).
-        low = self.zoom() < LOW_DETAIL
+        low = self.zoom() < DETAIL
         if low != self._low_detail:
             self._low_detail = low
             self.canvas_scene.set_low_detail(low)
@@ -71,29 +135,59 @@ class CanvasView(QGraphicsView):
         f = target / self.zoom()
         if f != 1.0:
             self.scale(f, f)
+            self.zoom_changed.emit(self.zoom())
+
+    def set_zoom(self, zoom: float) -> None:
+        self.setTransform(QTransform.fromScale(zoom, zoom))
+        self.zoom_changed.emit(zoom)
+
+    def smallest_name_px(self, zoom: float | None = None) -> float:
+        """The height on screen, in pixels, of the smallest card name at `zoom` (now)."""
+        z = self.zoom() if zoom is None else zoom
+        items = self.canvas_scene.nodes.values()
+        return min((i.name_pixel_size(z) * z for i in items), default=0.0)
+
+    def legible_zoom(self) -> float:
+        """The smallest zoom at which every card name is at least LEGIBLE_PX tall."""
+        z = 0.1
+        while z < 1.0 and self.smallest_name_px(z) < LEGIBLE_PX:
+            z *= 1.04
+        return min(z, 1.0)
+
+    def _cards_rect(self) -> QRectF:
+        rect = QRectF()
+        for item in self.canvas_scene.nodes.values():
+            rect = rect.united(item.sceneBoundingRect())
+        return rect
 
     def fit_to_view(self, readable: bool = False) -> None:
         """Show the whole graph, never enlarged beyond 100%.
 
-        With `readable` (used when a project opens) it never shrinks below READABLE_ZOOM either,
-        where names and shapes are still legible; a graph too big for that starts at its left end,
-        where the data comes in.
+        With `readable` (used when a project opens) every name must stay legible (LEGIBLE_PX);
+        a graph too big for that opens at the legible zoom on its first layers, with the minimap.
         """
-        rect = self.canvas_scene.itemsBoundingRect()
-        if rect.isEmpty():
-            self.resetTransform()
+        rect = self._cards_rect()
+        vp = self.viewport().rect()
+        if rect.isEmpty() or vp.isEmpty():
+            self.set_zoom(1.0)
             self.centerOn(0, 0)
             return
-        self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
-        if self.zoom() > 1.0:
-            self.resetTransform()
-        elif self.zoom() < (READABLE_ZOOM if readable else MIN_ZOOM):
-            self.zoom_by((READABLE_ZOOM if readable else MIN_ZOOM) / self.zoom())
-            if readable:
-                half_width = self.viewport().width() / self.zoom() / 2
-                self.centerOn(rect.left() - 30 + half_width, rect.center().y())
-                return
+        pad = 40.0
+        fit = min(
+            1.0, vp.width() / (rect.width() + 2 * pad), vp.height() / (rect.height() + 2 * pad)
+        )
+        fit = max(MIN_ZOOM, fit)
+        legible = self.legible_zoom()
+        if readable and fit < legible:
+            self.set_zoom(legible)
+            half_w, half_h = vp.width() / legible / 2, vp.height() / legible / 2
+            self.centerOn(rect.left() - pad + half_w, rect.top() - pad + half_h)
+            self.minimap.show()
+            return
+        self.set_zoom(fit)
         self.centerOn(rect.center())
+        if readable:
+            self.minimap.hide()
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         steps = event.angleDelta().y() / 120.0
@@ -113,9 +207,36 @@ class CanvasView(QGraphicsView):
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
             event.accept()
             return
+        if event.button() == Qt.MouseButton.LeftButton:
+            pos = self.mapToScene(event.position().toPoint())
+            plus = self.canvas_scene.plus_at(pos)
+            if plus is not None:
+                self.open_add_after(plus.node_id, plus.port)
+                event.accept()
+                return
+            port = self.canvas_scene.port_under(pos)
+            if port is not None:
+                self.interaction = NewWire(self.canvas_scene, port)
+                event.accept()
+                return
         super().mousePressEvent(event)
 
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        pos = self.mapToScene(event.position().toPoint())
+        if (
+            event.button() == Qt.MouseButton.LeftButton
+            and self.itemAt(event.position().toPoint()) is None
+        ):
+            self.open_add_at(pos)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self.interaction is not None:
+            self.interaction.move(self.mapToScene(event.position().toPoint()))
+            event.accept()
+            return
         if self._pan_from is not None:
             delta = event.position() - self._pan_from
             self._pan_from = event.position()
@@ -127,6 +248,11 @@ class CanvasView(QGraphicsView):
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self.interaction is not None:
+            interaction, self.interaction = self.interaction, None
+            interaction.release(self.mapToScene(event.position().toPoint()))
+            event.accept()
+            return
         if self._pan_from is not None:
             self._pan_from = None
             self.viewport().unsetCursor()
@@ -135,9 +261,20 @@ class CanvasView(QGraphicsView):
         super().mouseReleaseEvent(event)
 
     # -- keyboard -----------------------------------------------------------------------------
+    def event(self, event: QEvent) -> bool:
+        # Tab opens the add-layer list here instead of moving the focus on.
+        if event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Tab:  # type: ignore[attr-defined]
+            self.open_add_at(self._cursor_scene_pos())
+            return True
+        return super().event(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         key = event.key()
-        if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+        if key == Qt.Key.Key_Escape and self.interaction is not None:
+            self.interaction.cancel()
+            self.interaction = None
+            event.accept()
+        elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
             self.delete_selection()
             event.accept()
         elif key == Qt.Key.Key_Space and not event.isAutoRepeat():
@@ -188,25 +325,84 @@ class CanvasView(QGraphicsView):
             event.ignore()
             return
         event.acceptProposedAction()
-        self.add_at(type_id, self.mapToScene(event.position().toPoint()))
+        pos = self.mapToScene(event.position().toPoint())
+        edge = self.canvas_scene.edge_at(pos)
+        if edge is not None:
+            self._added(
+                self.document.insert_on_edge(type_id, edge.edge, self._corner(type_id, pos))
+            )
+        else:
+            self.add_at(type_id, pos)
+
+    def _corner(self, type_id: str, center: QPointF) -> tuple[float, float]:
+        spec = registry.get(type_id)
+        w, h = card_size(spec, spec.defaults(), self.canvas_scene.direction)
+        return (
+            round((center.x() - w / 2) / GRID) * GRID,
+            round((center.y() - h / 2) / GRID) * GRID,
+        )
 
     def add_at(self, type_id: str, scene_pos: QPointF) -> str | None:
-        """Add a `type_id` layer centred on `scene_pos` (snapped to the grid) and select it."""
-        spec = registry.get(type_id)
-        w, h = card_size(spec, spec.defaults())
-        x = round((scene_pos.x() - w / 2) / GRID) * GRID
-        y = round((scene_pos.y() - h / 2) / GRID) * GRID
-        node_id = self.document.add_node(type_id, (x, y))
-        if node_id is None:
-            self.canvas_scene.refuse(self.document.read_only_reason or "can't add that layer")
-        else:
-            self.document.select([node_id])
-            self.setFocus()
-        return node_id
+        """Add a `type_id` layer centred on `scene_pos` (snapped to the grid), or in the nearest
+        free place if a card is there, and select it."""
+        if self.document.is_read_only() or not registry.has(type_id):
+            return self._added(self.document.add_node(type_id, (0.0, 0.0)))
+        pos = self.document.free_place(type_id, self._corner(type_id, scene_pos))
+        return self._added(self.document.add_node(type_id, pos))
+
+    def add_after_selection(self, type_id: str) -> str | None:
+        """Palette double-click: after the one selected layer (wired if the shapes allow), else
+        in the middle of the view, never on another card."""
+        ids = self.document.selection
+        if len(ids) == 1 and not self.document.is_read_only():
+            return self._added(self.document.add_after(type_id, ids[0]))
+        return self.add_at(type_id, self.mapToScene(self.viewport().rect().center()))
 
     def add_at_center(self, type_id: str) -> str | None:
-        """Add a layer in the middle of what the view shows (palette double-click)."""
+        """Add a layer in the middle of what the view shows."""
         return self.add_at(type_id, self.mapToScene(self.viewport().rect().center()))
+
+    def _added(self, node_id: str | None) -> str | None:
+        if node_id is None:
+            self.canvas_scene.refuse(self.document.read_only_reason or "can't add that layer")
+            return None
+        self.document.select([node_id])
+        item = self.canvas_scene.nodes.get(node_id)
+        if item is not None:
+            self.ensureVisible(item, 40, 40)
+        self.setFocus()
+        return node_id
+
+    # -- the add-layer list -------------------------------------------------------------------
+    def _cursor_scene_pos(self) -> QPointF:
+        p = self.viewport().mapFromGlobal(QCursor.pos())
+        if not self.viewport().rect().contains(p):
+            p = self.viewport().rect().center()
+        return self.mapToScene(p)
+
+    def _popup_point(self, scene_pos: QPointF) -> QPoint:
+        return self.viewport().mapToGlobal(self.mapFromScene(scene_pos))
+
+    def open_add_at(self, scene_pos: QPointF) -> None:
+        """The searchable layer list at `scene_pos`; the choice is added there."""
+        self._popup_context = ("at", scene_pos)
+        self.add_popup.open_at(self._popup_point(scene_pos))
+
+    def open_add_after(self, node_id: str, port: str) -> None:
+        """The layer list for a port's "+": only layers that accept what `port` produces."""
+        shape = self.document.analysis.shapes.get(node_id)
+        item = self.canvas_scene.nodes[node_id]
+        anchor = item.anchor(port, output=True)
+        self._popup_context = ("after", node_id, port)
+        title = f"After {item.name}" + (f" ({format_shape(shape)})" if shape is not None else "")
+        self.add_popup.open_at(self._popup_point(anchor), accepting(shape), title)
+
+    def _popup_chosen(self, type_id: str) -> None:
+        context = self._popup_context
+        if context[0] == "after" and context[1] in self.document.graph.nodes:
+            self._added(self.document.add_after(type_id, context[1], context[2]))
+        else:
+            self.add_at(type_id, context[1])
 
     # -- look ---------------------------------------------------------------------------------
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
