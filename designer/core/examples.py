@@ -12,6 +12,7 @@ from pathlib import Path
 
 from designer.core.errors import NetcanvasError
 from designer.core.graph import Edge, Graph, Node
+from designer.core.layout import layered_layout
 from designer.core.project import EXTENSION, Project
 from designer.core.training.config import DataConfig, TrainingConfig
 from designer.resources import resource_path
@@ -46,7 +47,11 @@ def example_path(name: str) -> Path:
 def build_example(name: str) -> Project:
     """A fresh Project for example `name` (the content of its shipped file)."""
     example_path(name)  # the one unknown-name message
-    return _BY_NAME[name].build()
+    project = _BY_NAME[name].build()
+    # Shown as the canvas draws it: layers top to bottom, wrapped to fit a 1400×900 window.
+    for node_id, pos in layered_layout(project.graph).positions.items():
+        project.graph.move(node_id, pos)
+    return project
 
 
 # -- builders --------------------------------------------------------------------------------
@@ -220,7 +225,7 @@ def write_examples(folder: Path | None = None) -> list[Path]:
 
     folder = folder or resource_path("examples")
     folder.mkdir(parents=True, exist_ok=True)
-    return [save_project(e.build(), folder / (e.name + EXTENSION)) for e in EXAMPLES]
+    return [save_project(build_example(e.name), folder / (e.name + EXTENSION)) for e in EXAMPLES]
 
 
 if __name__ == "__main__":

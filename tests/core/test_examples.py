@@ -19,6 +19,7 @@ from designer.core.compiler import build_model
 from designer.core.errors import NetcanvasError
 from designer.core.examples import build_example, example_path, list_examples
 from designer.core.export import export_onnx, export_pt2, export_python
+from designer.core.layout import node_rect, overlaps
 from designer.core.project_io import load_project
 from designer.core.weights import save_weights
 
@@ -49,7 +50,7 @@ def test_unknown_example_names_the_known_ones():
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_example_file_is_current_valid_and_laid_out_left_to_right(name):
+def test_example_file_is_current_valid_and_laid_out_top_to_bottom(name):
     project = load_project(example_path(name))
     # The shipped file is exactly what the builder makes (the files are generated, not edited).
     fresh = build_example(name)
@@ -60,13 +61,13 @@ def test_example_file_is_current_valid_and_laid_out_left_to_right(name):
     assert analysis.total_params > 0 and analysis.total_macs > 0
     nodes = project.graph.nodes
     for e in project.graph.edges:
-        assert nodes[e.dst].pos[0] > nodes[e.src].pos[0], f"{e} runs right to left"
-    spots = [n.pos for n in nodes.values()]
-    assert all(
-        abs(a[0] - b[0]) >= 200 or abs(a[1] - b[1]) >= 100
-        for i, a in enumerate(spots)
-        for b in spots[i + 1 :]
-    ), "two layers overlap on the canvas"
+        (sx, sy), (dx, dy) = nodes[e.src].pos, nodes[e.dst].pos
+        # down the column, or on into the next column to the right
+        assert dy > sy or dx > sx + 200, f"{e} runs up or backwards"
+    rects = [node_rect(n) for n in nodes.values()]
+    assert not any(overlaps(a, b) for i, a in enumerate(rects) for b in rects[i + 1 :]), (
+        "two layers overlap on the canvas"
+    )
 
 
 def test_examples_cover_the_teaching_set():
