@@ -324,9 +324,12 @@ def crossings(graph: Graph, positions: Mapping[str, Pos], direction: Direction =
     index = _Grid(rects)
     segs: list[tuple[int, Pos, Pos]] = []
     for n, e in enumerate(graph.edges):
-        pts = route(
-            rects[e.src], rects[e.dst], lambda r, e=e: index.query(r, {e.src, e.dst}), direction
-        )
+        skip = {e.src, e.dst}
+
+        def find(r: Rect, skip: set[str] = skip) -> list[Rect]:
+            return index.query(r, skip)
+
+        pts = route(rects[e.src], rects[e.dst], find, direction)
         segs.extend((n, p, q) for p, q in zip(pts, pts[1:], strict=False))
 
     def ccw(a: Pos, b: Pos, c: Pos) -> float:

@@ -55,7 +55,8 @@ class FindBar(QFrame):
     def keyPressEvent(self, event) -> None:  # noqa: N802
         if event.key() == Qt.Key.Key_Escape:
             self.hide()
-            self.parentWidget().setFocus()
+            if (parent := self.parentWidget()) is not None:
+                parent.setFocus()
             return
         super().keyPressEvent(event)
 
