@@ -28,6 +28,9 @@ COMMAND_MODULES = (
     "examples",
     "new",
     "train",
+    "runs",
+    "diff",
+    "search",
 )
 COMMANDS = COMMAND_MODULES
 

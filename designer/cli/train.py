@@ -18,20 +18,30 @@ def add_arguments(p) -> None:
     p.add_argument(
         "--out",
         metavar="DIR",
-        help="folder for weights and metrics (default: runs/<name> beside FILE)",
+        help="also copy weights and metrics to DIR (every run is recorded under runs/<name>/)",
     )
+    p.add_argument("--tensorboard", metavar="DIR", help="write the run's scalars for TensorBoard")
 
 
 def run(args) -> int:
-    from designer.core.training.run import train_to_dir
+    from designer.core.runs.record import record_cli_run
+    from designer.core.runs.store import runs_root
 
     path = existing(args.file)
     project = load(path)
     if args.epochs is not None and args.epochs < 1:
         raise UsageError(f"--epochs: expected an integer ≥ 1, got {args.epochs}")
-    out = Path(args.out) if args.out else path.parent / "runs" / path.stem
-    result = train_to_dir(project, out, epochs=args.epochs, device=args.device, progress=True)
+    out = Path(args.out) if args.out else None
+    result, recorded = record_cli_run(
+        project, runs_root(path), epochs=args.epochs, device=args.device, out=out
+    )
+    out = out or recorded.path
     shown = ", ".join(f"{k} {num(v)}" for k, v in result.items() if isinstance(v, int | float))
     print(f"Trained {project.name}: {shown}")
     print(f"Wrote {out} (weights: {out / 'weights.safetensors'})")
+    print(f"Recorded run {recorded.id} in {recorded.path.parent}")
+    if args.tensorboard:
+        from designer.core.runs.tensorboard import write_scalars
+
+        print(f"TensorBoard scalars: {write_scalars(recorded, args.tensorboard)}")
     return 0
