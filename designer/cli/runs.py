@@ -36,7 +36,7 @@ def run(args) -> int:
             raise UsageError(f"--sort {args.sort}: no run has it (try {', '.join(sorted(known))})")
         have = [r for r in runs if r.metric(args.sort) is not None]
         rest = [r for r in runs if r.metric(args.sort) is None]
-        runs = sorted(have, key=lambda r: r.metric(args.sort), reverse=args.reverse) + rest
+        runs = sorted(have, key=lambda r: r.metric(args.sort) or 0.0, reverse=args.reverse) + rest
     if args.csv:
         from designer.core.runs.export import export_csv
 

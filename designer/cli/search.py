@@ -125,7 +125,7 @@ def run(args) -> int:
 
     def show(t) -> None:
         if not args.quiet:
-            value = "—" if t.value is None else num(t.value)
+            value = _value(t.value)
             params = ", ".join(
                 f"{k} {num(v) if isinstance(v, int | float) else v}" for k, v in t.params.items()
             )
@@ -137,6 +137,10 @@ def run(args) -> int:
     if result.best is not None:
         params = ", ".join(f"{k} {v}" for k, v in result.best.params.items())
         print(
-            f"Best: trial {result.best.number}, {result.metric} {num(result.best.value)} ({params})"
+            f"Best: trial {result.best.number}, {result.metric} {_value(result.best.value)} ({params})"
         )
     return 0
+
+
+def _value(value: float | None) -> str:
+    return "—" if value is None else num(value)
