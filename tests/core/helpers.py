@@ -6,7 +6,7 @@ import dataclasses
 
 from designer.core.examples import example_path
 from designer.core.graph import Edge, Graph
-from designer.core.project_io import load_project
+from designer.core.project_io import load_project, save_project
 
 
 def chain(*layers: tuple[str, dict], input_shape=(4,), name_prefix="") -> Graph:
@@ -32,3 +32,12 @@ def example(name: str, data: dict | None = None, **settings):
         cfg, data=dataclasses.replace(cfg.data, **(data or {})), **settings
     )
     return project
+
+
+def iris_file(tmp_path, epochs: int = 2):
+    """The Iris example saved as tmp_path/iris.netcanvas, on the CPU, with `epochs`."""
+    target = tmp_path / "iris.netcanvas"
+    project = load_project(example_path("iris_mlp"))
+    project.training = dataclasses.replace(project.training, epochs=epochs, device="cpu")
+    save_project(project, target)
+    return target

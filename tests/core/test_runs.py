@@ -5,13 +5,11 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
-import shutil
 import struct
 
 import torch
 
 from designer.cli import main
-from designer.core.examples import example_path
 from designer.core.graph import Edge
 from designer.core.project_io import load_project, save_project
 from designer.core.runs.diff import diff_projects
@@ -20,15 +18,7 @@ from designer.core.runs.store import find_run, list_runs, runs_root
 from designer.core.runs.tensorboard import write_scalars
 from designer.core.training.engine import prepare
 from designer.core.weights import load_weights, read_weights
-
-
-def iris_file(tmp_path, epochs=2):
-    target = tmp_path / "iris.netcanvas"
-    shutil.copyfile(example_path("iris_mlp"), target)
-    project = load_project(target)
-    project.training = dataclasses.replace(project.training, epochs=epochs, device="cpu")
-    save_project(project, target)
-    return target
+from tests.core.helpers import iris_file
 
 
 def test_two_cli_trainings_leave_two_complete_run_folders(tmp_path, capsys):

@@ -3,9 +3,7 @@ worker processes share one study (SQLite, a journal file, and a real PostgreSQL 
 
 from __future__ import annotations
 
-import dataclasses
 import os
-import shutil
 import subprocess
 import sys
 import uuid
@@ -14,23 +12,18 @@ from pathlib import Path
 import optuna
 import pytest
 
-from designer.core.examples import example_path
-from designer.core.project_io import load_project, save_project
+from designer.core.project_io import load_project
 from designer.core.runs.search import SearchSettings, open_storage, run_search
 from designer.core.runs.space import Dimension, SearchSpace, apply, node_target
 from designer.core.runs.store import list_runs, runs_root
+from tests.core import helpers
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_ENV = "NETCANVAS_TEST_POSTGRES_URL"
 
 
 def iris_file(tmp_path, epochs=8):
-    target = tmp_path / "iris.netcanvas"
-    shutil.copyfile(example_path("iris_mlp"), target)
-    project = load_project(target)
-    project.training = dataclasses.replace(project.training, epochs=epochs, device="cpu")
-    save_project(project, target)
-    return target
+    return helpers.iris_file(tmp_path, epochs)
 
 
 @pytest.mark.slow
