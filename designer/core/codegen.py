@@ -14,9 +14,11 @@ from designer.core.analysis import Analysis, analyze
 from designer.core.errors import NetcanvasError
 from designer.core.graph import Graph
 from designer.core.layers import registry
-from designer.core.layers.spec import Shape, param_shape
-from designer.core.naming import Namespace, class_name
+from designer.core.layers.spec import ModuleCode, Shape, call_module, param_shape
+from designer.core.naming import Namespace, class_name, sanitize
 from designer.core.pyformat import INDENT, literal, statement
+from designer.core.shapes import ShapeTable, block_table
+from designer.core.symbolic import Dim, names_used
 
 
 class CodegenError(NetcanvasError):
@@ -34,17 +36,18 @@ class PythonSource:
     output_ids: tuple[str, ...] = ()
     input_shapes: tuple[Shape, ...] = ()
     input_dtypes: tuple[str, ...] = ()
-
-
-def _known_shape(analysis: Analysis, node_id: str) -> Shape:
-    shape = analysis.shapes.get(node_id)
-    if shape is None:  # analysis.ok implies every live node has a shape
-        raise CodegenError(f"no shape for node {node_id!r}")
-    return shape
+    # node path ("n5" or "n5/n2" inside block node n5) -> its module's state_dict prefix
+    module_paths: dict[str, str] = field(default_factory=dict)
 
 
 def generate(graph: Graph, name: str = "Net", analysis: Analysis | None = None) -> PythonSource:
-    """Source for an `nn.Module` subclass computing `graph`. CodegenError if the graph is invalid."""
+    """Source for an `nn.Module` subclass computing `graph`. CodegenError if the graph is invalid.
+
+    Each block definition becomes one nested-free `nn.Module` class of its own, instantiated per
+    use; a definition that is a plain chain of layers named 0, 1, 2, ... (what an imported
+    `nn.Sequential` is) becomes an `nn.Sequential(...)`, so the weights are named as in
+    hand-written PyTorch: `layer1.0.conv1.weight`.
+    """
     analysis = analysis or analyze(graph)
     if not analysis.ok:
         first = analysis.errors[0].message
@@ -52,20 +55,48 @@ def generate(graph: Graph, name: str = "Net", analysis: Analysis | None = None) 
         raise CodegenError(
             first + (f" (and {more} more problem{'s' * (more != 1)})" if more else "")
         )
+    cls = class_name(name)
+    classes = _Classes(graph.blocks, {cls})
+    inputs = sorted((n for n in graph.nodes.values() if n.type_id == "input"), key=lambda n: n.id)
+    body = _body(graph, analysis.shapes, analysis.order, inputs, classes)
+    shapes = tuple(tuple(param_shape(n.params, "shape")) for n in inputs)
+    dtypes = tuple(str(n.params["dtype"]) for n in inputs)
+    text = _module_text(cls, body, shapes, dtypes, classes.texts)
+    return PythonSource(
+        text,
+        cls,
+        body.attr,
+        tuple(n.id for n in inputs),
+        tuple(body.output_ids),
+        shapes,
+        dtypes,
+        body.paths,
+    )
 
+
+@dataclass
+class _Body:
+    init_lines: list[str]
+    fwd_lines: list[str]
+    signature: str
+    returns: str
+    attr: dict[str, str]
+    output_ids: list[str]
+    paths: dict[str, str]  # node path ("n5/n2") -> its module's state_dict prefix
+
+
+def _body(graph, shapes, order_ids, inputs, classes) -> _Body:
+    """__init__ and forward() lines computing `graph` from `inputs` (in argument order)."""
     consumers: dict[str, list[str]] = {k: [] for k in graph.nodes}
     incoming: dict[str, dict[str, str]] = {k: {} for k in graph.nodes}
     for e in graph.edges:
         consumers[e.src].append(e.dst)
         incoming[e.dst][e.dst_port] = e.src
     live = _live_nodes(graph, incoming)
-    order = [graph.nodes[i] for i in analysis.order if i in live]
-    inputs = sorted((n for n in order if n.type_id == "input"), key=lambda n: n.id)
+    order = [graph.nodes[i] for i in order_ids if i in live]
     outputs = sorted((n for n in order if n.type_id == "output"), key=lambda n: n.id)
 
     ns = Namespace()
-    cls = class_name(name)
-    ns.claim(cls)
     attr: dict[str, str] = {}
     for node in order:
         if node.type_id not in ("input", "output"):
@@ -76,6 +107,7 @@ def generate(graph: Graph, name: str = "Net", analysis: Analysis | None = None) 
 
     init_lines: list[str] = []
     fwd_lines: list[str] = []
+    paths: dict[str, str] = {}
     var: dict[str, str] = {n.id: a for n, a in zip(inputs, arg_names, strict=True)}
     holder = {"x": inputs[0].id} if len(inputs) == 1 else {}
     body = INDENT * 2
@@ -84,8 +116,14 @@ def generate(graph: Graph, name: str = "Net", analysis: Analysis | None = None) 
             continue
         spec = registry.get(node.type_id)
         srcs = [incoming[node.id][p] for p in spec.input_ports(node.params)]
-        in_shapes = [_known_shape(analysis, s) for s in srcs]
-        code = spec.emit(node.params, in_shapes)
+        in_shapes = [_shape(shapes, s) for s in srcs]
+        if node.type_id == "block":
+            code, inner = classes.use(str(node.params["block"]), in_shapes)
+            paths.update({f"{node.id}/{k}": f"{attr[node.id]}.{v}" for k, v in inner.items()})
+        else:
+            code = spec.emit(node.params, in_shapes)
+        if code.init is not None:
+            paths[node.id] = attr[node.id]
         module = f"self.{attr[node.id]}"
         if code.init is not None:
             init_lines += statement(f"{module} = ", code.init, body)
@@ -112,13 +150,128 @@ def generate(graph: Graph, name: str = "Net", analysis: Analysis | None = None) 
         if len(results) == 1
         else f"tuple[{', '.join(['torch.Tensor'] * len(results))}]"
     )
+    return _Body(init_lines, fwd_lines, signature, returns, attr, [o.id for o in outputs], paths)
 
-    shapes = tuple(tuple(param_shape(n.params, "shape")) for n in inputs)
-    dtypes = tuple(str(n.params["dtype"]) for n in inputs)
-    text = _module_text(cls, init_lines, fwd_lines, signature, returns, shapes, dtypes)
-    return PythonSource(
-        text, cls, attr, tuple(n.id for n in inputs), tuple(o.id for o in outputs), shapes, dtypes
-    )
+
+def _shape(shapes, node_id: str) -> Shape:
+    shape = shapes.get(node_id)
+    if shape is None:  # analysis.ok implies every live node has a shape
+        raise CodegenError(f"no shape for node {node_id!r}")
+    return shape
+
+
+class _Classes:
+    """The classes of the block definitions a model uses, written once each, inner ones first."""
+
+    def __init__(self, blocks: dict[str, Graph], taken: set[str]) -> None:
+        self.blocks = blocks
+        self.taken = set(taken)
+        self.texts: list[str] = []
+        self._variants: dict[str, list[tuple[str, str, list[str]]]] = {}
+
+    def use(self, name: str, in_shapes: list[Shape]) -> tuple[ModuleCode, dict[str, str]]:
+        """The code of one use of block `name` fed `in_shapes`, and its modules' paths."""
+        block = self.blocks[name]
+        seq = self._sequential(block, in_shapes)
+        if seq is not None:
+            return seq
+        ins = block.ends("input")
+        prefixes = ["in"] if len(ins) == 1 else [sanitize(n.name, "x") for n in ins]
+        sym = [
+            tuple(Dim(int(d), f"{p}_{_dim_name(i, len(s))}") for i, d in enumerate(s))
+            for p, s in zip(prefixes, in_shapes, strict=True)
+        ]
+        table = self._table(name, sym)
+        body = _body(block, table.shapes, [n.id for n in block.topological()], ins, self)
+        dims = [d for s in sym for d in s]
+        text = "\n".join(body.init_lines)
+        used = names_used(text, [d.expr for d in dims])
+        values = {d.expr: d for d in dims}
+        cls = self._class(name, body, used)
+        args = ", ".join(repr(_outer(values[u], in_shapes, sym)) for u in used)
+        return ModuleCode(f"{cls}({args})", call_module), body.paths
+
+    def _table(self, name: str, in_shapes: list) -> ShapeTable:
+        table, _out, _int = block_table(self.blocks, name, in_shapes, [False] * len(in_shapes))
+        return table
+
+    def _class(self, name: str, body: _Body, used: list[str]) -> str:
+        params = "".join(f", {u}: int" for u in used)
+        init = body.init_lines or [INDENT * 2 + "pass"]
+        core = [
+            f"{INDENT}def __init__(self{params}) -> None:",
+            f"{INDENT * 2}super().__init__()",
+            *init,
+            "",
+            f"{INDENT}def forward(self, {body.signature}) -> {body.returns}:",
+            *body.fwd_lines,
+        ]
+        key = "\n".join(core)
+        variants = self._variants.setdefault(name, [])
+        for cls, seen, _used in variants:
+            if seen == key:
+                return cls
+        base = class_name(name, fallback="Block")
+        cls, i = base, 2
+        while cls in self.taken:
+            cls, i = f"{base}{i}", i + 1
+        self.taken.add(cls)
+        variants.append((cls, key, used))
+        self.texts.append("\n".join([f"class {cls}(nn.Module):", *core]))
+        return cls
+
+    def _sequential(self, block: Graph, in_shapes: list[Shape]):
+        """nn.Sequential(...) for a chain of layers named 0, 1, ... (else None)."""
+        ins, outs = block.ends("input"), block.ends("output")
+        if len(ins) != 1 or len(outs) != 1:
+            return None
+        nxt: dict[str, list[str]] = {k: [] for k in block.nodes}
+        for e in block.edges:
+            nxt[e.src].append(e.dst)
+        chain, cur = [], ins[0].id
+        while True:
+            if len(nxt[cur]) != 1:
+                return None
+            cur = nxt[cur][0]
+            if cur == outs[0].id:
+                break
+            chain.append(block.nodes[cur])
+        if len(chain) + 2 != len(block.nodes) or not chain:
+            return None
+        if [n.name for n in chain] != [str(i) for i in range(len(chain))]:
+            return None
+        shape, parts, paths = in_shapes[0], [], {}
+        for node in chain:
+            if node.type_id == "block":
+                code, inner = self.use(str(node.params["block"]), [shape])
+                paths.update({f"{node.id}/{k}": f"{node.name}.{v}" for k, v in inner.items()})
+                _t, out, _i = block_table(self.blocks, str(node.params["block"]), [shape], [False])
+            else:
+                code = node.spec.emit(node.params, [shape])
+                out = node.spec.infer(node.params, [shape])
+            if code.init is None or code.forward is not call_module:
+                return None
+            paths[node.id] = node.name
+            parts.append(code.init)
+            shape = tuple(out)  # type: ignore[arg-type]
+        return ModuleCode(f"nn.Sequential({', '.join(parts)})", call_module), paths
+
+
+def _outer(d: Dim, in_shapes: list[Shape], sym: list) -> object:
+    """The value of dim `d` at the use site: the caller's own expression or number."""
+    for s_out, s_sym in zip(in_shapes, sym, strict=True):
+        for real, mine in zip(s_out, s_sym, strict=True):
+            if mine is d:
+                return real
+    return int(d)
+
+
+def _dim_name(i: int, rank: int) -> str:
+    if rank == 1:
+        return "features"
+    if rank == 3:
+        return ("channels", "height", "width")[i]
+    return ("channels", "length")[i] if rank == 2 else f"dim{i + 1}"
 
 
 def _feeds_non_output(graph: Graph, consumers: list[str]) -> bool:
@@ -138,10 +291,11 @@ def _live_nodes(graph: Graph, incoming: dict[str, dict[str, str]]) -> set[str]:
     return live
 
 
-def _module_text(cls, init_lines, fwd_lines, signature, returns, shapes, dtypes) -> str:
-    init_body = init_lines or [INDENT * 2 + "pass"]
+def _module_text(cls, body: _Body, shapes, dtypes, classes: list[str]) -> str:
+    init_body = body.init_lines or [INDENT * 2 + "pass"]
     shape_text = "[" + ", ".join(literal(s) for s in shapes) + "]"
     dtype_text = "[" + ", ".join(f"torch.{d}" for d in dtypes) + "]"
+    block_lines = [line for text in classes for line in (*text.split("\n"), "", "")]
     lines = [
         f'"""PyTorch model generated by Netcanvas {__version__}. It needs only torch."""',
         "",
@@ -153,13 +307,14 @@ def _module_text(cls, init_lines, fwd_lines, signature, returns, shapes, dtypes)
         f"INPUT_DTYPES = {dtype_text}",
         "",
         "",
+        *block_lines,
         f"class {cls}(nn.Module):",
         f"{INDENT}def __init__(self) -> None:",
         f"{INDENT * 2}super().__init__()",
         *init_body,
         "",
-        f"{INDENT}def forward(self, {signature}) -> {returns}:",
-        *fwd_lines,
+        f"{INDENT}def forward(self, {body.signature}) -> {body.returns}:",
+        *body.fwd_lines,
         "",
         "",
         "def make_model() -> nn.Module:",

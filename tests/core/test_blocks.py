@@ -51,3 +51,28 @@ def test_blocks_survive_save_and_load():
     project = load_project(FORMAT3)
     again = project_from_dict(project_to_dict(project))
     assert again.graph.same_as(project.graph)
+
+
+def test_export_has_one_class_per_definition_instantiated_per_use(tmp_path):
+    import subprocess
+    import sys
+
+    import torch
+
+    from designer.core.codegen import generate
+    from designer.core.compiler import load_module
+
+    source = generate(load_project(FORMAT3).graph, "residual mlp")
+    assert source.text.count("class Residual(nn.Module):") == 1
+    assert "self.res1 = Residual(8)" in source.text and "self.res2 = Residual(8)" in source.text
+    model = load_module(source).make_model()
+    assert list(model.state_dict())[:4] == [
+        "res1.fc.weight", "res1.fc.bias", "res2.fc.weight", "res2.fc.bias",
+    ]  # fmt: skip
+    assert model(torch.zeros(2, 8)).shape == (2, 3)
+    path = tmp_path / "model.py"
+    path.write_text(source.text, "utf-8")
+    ruff = [sys.executable, "-m", "ruff"]
+    assert subprocess.run([*ruff, "check", "-q", str(path)], check=False).returncode == 0
+    fmt = subprocess.run([*ruff, "format", "--check", "-q", str(path)], check=False)
+    assert fmt.returncode == 0
