@@ -47,7 +47,7 @@ def summary_rows(project, analysis) -> list[dict]:
     rows = []
     for node_id in analysis.order:
         node = project.graph.nodes[node_id]
-        if node.type_id == "output":
+        if project.graph.nodes[node_id].spec.is_output:
             continue
         shape = analysis.shapes.get(node_id)
         n_params, macs = analysis.costs.get(node_id, (0, 0))

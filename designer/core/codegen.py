@@ -13,7 +13,6 @@ from designer import __version__
 from designer.core.analysis import Analysis, analyze
 from designer.core.errors import NetcanvasError
 from designer.core.graph import Graph
-from designer.core.layers import registry
 from designer.core.layers.spec import ModuleCode, Shape, call_module, param_shape
 from designer.core.naming import Namespace, class_name, sanitize
 from designer.core.pyformat import INDENT, literal, statement
@@ -57,7 +56,7 @@ def generate(graph: Graph, name: str = "Net", analysis: Analysis | None = None) 
         )
     cls = class_name(name)
     classes = _Classes(graph.blocks, {cls})
-    inputs = sorted((n for n in graph.nodes.values() if n.type_id == "input"), key=lambda n: n.id)
+    inputs = sorted((n for n in graph.nodes.values() if n.spec.is_input), key=lambda n: n.id)
     body = _body(graph, analysis.shapes, analysis.order, inputs, classes)
     shapes = tuple(tuple(param_shape(n.params, "shape")) for n in inputs)
     dtypes = tuple(str(n.params["dtype"]) for n in inputs)
@@ -94,12 +93,12 @@ def _body(graph, shapes, order_ids, inputs, classes) -> _Body:
         incoming[e.dst][e.dst_port] = e.src
     live = _live_nodes(graph, incoming)
     order = [graph.nodes[i] for i in order_ids if i in live]
-    outputs = sorted((n for n in order if n.type_id == "output"), key=lambda n: n.id)
+    outputs = sorted((n for n in order if n.spec.is_output), key=lambda n: n.id)
 
     ns = Namespace()
     attr: dict[str, str] = {}
     for node in order:
-        if node.type_id not in ("input", "output"):
+        if not node.spec.is_end:
             attr[node.id] = ns.claim(node.name, fallback=node.type_id)
 
     arg_names = ["x"] if len(inputs) == 1 else [ns.claim(n.name, "x") for n in inputs]
@@ -112,12 +111,12 @@ def _body(graph, shapes, order_ids, inputs, classes) -> _Body:
     holder = {"x": inputs[0].id} if len(inputs) == 1 else {}
     body = INDENT * 2
     for node in order:
-        if node.type_id in ("input", "output"):
+        spec = node.spec
+        if spec.is_end:
             continue
-        spec = registry.get(node.type_id)
         srcs = [incoming[node.id][p] for p in spec.input_ports(node.params)]
         in_shapes = [_shape(shapes, s) for s in srcs]
-        if node.type_id == "block":
+        if spec.is_block:
             code, inner = classes.use(str(node.params["block"]), in_shapes)
             paths.update({f"{node.id}/{k}": f"{attr[node.id]}.{v}" for k, v in inner.items()})
         else:
@@ -242,7 +241,7 @@ class _Classes:
             return None
         shape, parts, paths = in_shapes[0], [], {}
         for node in chain:
-            if node.type_id == "block":
+            if node.spec.is_block:
                 code, inner = self.use(str(node.params["block"]), [shape])
                 paths.update({f"{node.id}/{k}": f"{node.name}.{v}" for k, v in inner.items()})
                 _t, out, _i = block_table(self.blocks, str(node.params["block"]), [shape], [False])
@@ -276,12 +275,12 @@ def _dim_name(i: int, rank: int) -> str:
 
 def _feeds_non_output(graph: Graph, consumers: list[str]) -> bool:
     # The last value before the Output keeps its layer's name, so `return logits` reads well.
-    return any(graph.nodes[d].type_id != "output" for d in consumers)
+    return any(not graph.nodes[d].spec.is_output for d in consumers)
 
 
 def _live_nodes(graph: Graph, incoming: dict[str, dict[str, str]]) -> set[str]:
     """Nodes that lead to an Output; the rest have no effect and are left out of the code."""
-    live = {n for n, node in graph.nodes.items() if node.type_id == "output"}
+    live = {n for n, node in graph.nodes.items() if node.spec.is_output}
     frontier = list(live)
     while frontier:
         for src in incoming[frontier.pop()].values():

@@ -354,13 +354,14 @@ class Graph:
         found = []
         for owner, g in [(None, self), *self.blocks.items()]:
             for n in g.nodes.values():
-                if n.type_id == "block" and n.params.get("block") == name:
+                if n.spec.is_block and n.params.get("block") == name:
                     found.append((owner, n.id))
         return found
 
-    def ends(self, type_id: str) -> list[Node]:
-        """The Input (or Output) nodes in a stable order: n2 before n10. A block's ports."""
-        found = [n for n in self.nodes.values() if n.type_id == type_id]
+    def ends(self, role: str) -> list[Node]:
+        """The nodes of `role` ("input" or "output") in a stable order: n2 before n10. A block's
+        ports."""
+        found = [n for n in self.nodes.values() if n.spec.role == role]
         return sorted(found, key=lambda n: (len(n.id), n.id))
 
     def unique_block_name(self, base: str) -> str:

@@ -11,17 +11,14 @@ from designer.core.diagnostics import Diagnostic, QuickFix
 from designer.core.errors import ShapeError
 from designer.core.graph import Edge, Graph, Node
 from designer.core.layers import registry
-from designer.core.layers.spec import Shape
-
-# Layers that pass integer token ids through unchanged; every other layer needs floats.
-_INT_PASSTHROUGH = {"flatten", "reshape", "output", "input"}
+from designer.core.layers.spec import LayerSpec, Shape
 
 
 @dataclass
 class ShapeTable:
     shapes: dict[str, Shape | None] = field(default_factory=dict)
     costs: dict[str, tuple[int, int]] = field(default_factory=dict)
-    integer: dict[str, bool] = field(default_factory=dict)
+    dtypes: dict[str, str] = field(default_factory=dict)  # node id -> "float" or "int"
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
@@ -30,7 +27,7 @@ def infer_shapes(
     order: list[Node],
     skip: set[str],
     blocks: dict[str, Graph] | None = None,
-    inputs: dict[str, tuple[Shape, bool]] | None = None,
+    inputs: dict[str, tuple[Shape, str]] | None = None,
     active: tuple[str, ...] = (),
 ) -> ShapeTable:
     """Walk `order` (topological), inferring each node's output from its inputs' shapes.
@@ -38,7 +35,7 @@ def infer_shapes(
     A node whose inputs are unknown (unconnected, or after an error) gets None and no new
     diagnostic, so one mistake is reported once, at the node that has it. Block nodes take
     their shape from their definition in `blocks` (default: graph.blocks); `inputs` replaces
-    the shape (and integer-ness) of Input nodes, which is how one use of a definition is run.
+    the shape (and dtype) of Input nodes, which is how one use of a definition is run.
     """
     blocks = graph.blocks if blocks is None else blocks
     inputs = inputs or {}
@@ -57,30 +54,27 @@ def infer_shapes(
         if len(in_shapes) != len(found):
             table.shapes[node.id] = None
             continue
-        ints = [table.integer.get(e.src, False) for e in edges]
+        in_dtypes = [table.dtypes.get(e.src, "float") for e in edges]
         if node.id in inputs:
-            table.shapes[node.id], table.integer[node.id] = inputs[node.id]
+            table.shapes[node.id], table.dtypes[node.id] = inputs[node.id]
             continue
-        if node.type_id == "block":
-            _block_node(table, node, in_shapes, ints, blocks, active)
+        if spec.is_block:
+            _block_node(table, node, in_shapes, in_dtypes, blocks, active)
             continue
-        problem = _dtype_problem(node, any(ints))
+        problem = _dtype_problem(spec, in_dtypes)
         if problem:
             table.diagnostics.append(_diag(node, problem, None))
             table.shapes[node.id] = None
             continue
         try:
-            out = spec.infer(node.params, in_shapes)
+            out = spec.output_shape(node.params, in_shapes)
             table.costs[node.id] = spec.cost(node.params, in_shapes, out)
         except ShapeError as err:
             table.diagnostics.append(_diag(node, str(err), _fix(node, edges[0], err)))
             table.shapes[node.id] = None
             continue
         table.shapes[node.id] = tuple(out)
-        if node.type_id == "input":
-            table.integer[node.id] = node.params.get("dtype") == "int64"
-        else:
-            table.integer[node.id] = any(ints) and node.type_id in _INT_PASSTHROUGH
+        table.dtypes[node.id] = spec.output_dtype(node.params, in_dtypes)
     return table
 
 
@@ -88,10 +82,10 @@ def block_table(
     blocks: dict[str, Graph],
     name: str,
     in_shapes: list[Shape],
-    ints: list[bool],
+    in_dtypes: list[str],
     active: tuple[str, ...] = (),
-) -> tuple[ShapeTable, Shape | None, bool]:
-    """Shapes inside one use of block `name` fed `in_shapes`: (table, output shape, is-int).
+) -> tuple[ShapeTable, Shape | None, str]:
+    """Shapes inside one use of block `name` fed `in_shapes`: (table, output shape, dtype).
 
     ShapeError if the definition is missing, takes another number of inputs, or holds itself.
     """
@@ -106,17 +100,17 @@ def block_table(
             f"block {name!r} takes {len(ins)} input(s) and gives {len(outs)} output(s), "
             f"but this use has {len(in_shapes)} input(s)"
         )
-    feed = {n.id: (s, i) for n, s, i in zip(ins, in_shapes, ints, strict=True)}
+    feed = {n.id: (s, d) for n, s, d in zip(ins, in_shapes, in_dtypes, strict=True)}
     order = list(block.topological())
     table = infer_shapes(block, order, set(), blocks, feed, (*active, name))
     out = table.shapes.get(outs[0].id)
-    return table, out, table.integer.get(outs[0].id, False)
+    return table, out, table.dtypes.get(outs[0].id, "float")
 
 
-def _block_node(table, node, in_shapes, ints, blocks, active) -> None:
+def _block_node(table, node, in_shapes, in_dtypes, blocks, active) -> None:
     try:
-        inner, out, integer = block_table(
-            blocks, str(node.params["block"]), in_shapes, ints, active
+        inner, out, dtype = block_table(
+            blocks, str(node.params["block"]), in_shapes, in_dtypes, active
         )
     except ShapeError as err:
         table.diagnostics.append(_diag(node, str(err), None))
@@ -130,16 +124,20 @@ def _block_node(table, node, in_shapes, ints, blocks, active) -> None:
         table.shapes[node.id] = None
         return
     table.shapes[node.id] = tuple(out)
-    table.integer[node.id] = integer
+    table.dtypes[node.id] = dtype
     params = sum(p for p, _ in inner.costs.values())
     table.costs[node.id] = (params, sum(m for _, m in inner.costs.values()))
 
 
-def _dtype_problem(node: Node, int_input: bool) -> str | None:
-    if node.type_id == "embedding" and not int_input:
-        return "expects integer token ids but gets float values. Set the Input's dtype to int64."
-    if int_input and node.type_id not in _INT_PASSTHROUGH and node.type_id != "embedding":
-        return "expects float values but gets integer token ids. Insert an Embedding before it."
+def _dtype_problem(spec: LayerSpec, in_dtypes: list[str]) -> str | None:
+    for dtype in in_dtypes:
+        if spec.accepts.accepts_dtype(dtype):
+            continue
+        if dtype == "float":
+            return "expects integer token ids but gets float values. Set the Input's dtype to int64."
+        takers = [s.title for s in registry.all_specs() if s.accepts.dtype == "int"]
+        remedy = f" Insert an {takers[0]} before it." if takers else ""
+        return f"expects float values but gets integer token ids.{remedy}"
     return None
 
 

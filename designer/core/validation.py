@@ -33,8 +33,8 @@ def structural_checks(graph: Graph, g: nx.DiGraph) -> tuple[list[Diagnostic], se
     if not graph.nodes:
         msg = "The canvas is empty: drag an Input, your layers and an Output from the palette."
         return [Diagnostic(None, "error", msg)], set()
-    inputs = [n for n in graph.nodes.values() if n.type_id == "input"]
-    outputs = [n for n in graph.nodes.values() if n.type_id == "output"]
+    inputs = [n for n in graph.nodes.values() if n.spec.is_input]
+    outputs = [n for n in graph.nodes.values() if n.spec.is_output]
     if not inputs:
         diags.append(
             Diagnostic(None, "error", "The model has no Input layer: add one from the palette.")

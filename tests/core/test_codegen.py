@@ -15,6 +15,7 @@ from designer.core.codegen import CodegenError, generate
 from designer.core.compiler import build_model, load_module
 from designer.core.errors import ParamError
 from designer.core.graph import Edge, Graph
+from designer.core.limits import MAX_NAME
 from designer.core.naming import (
     GENERATED,
     MAX_LENGTH,
@@ -92,7 +93,7 @@ HOSTILE = [
     "名前",
     "😀",
     "\u200b",
-    "a" * 500,
+    "a" * MAX_NAME,  # as long as a layer name may be (core/limits.py)
     "fc1",
     "fc1",
     "FC1",

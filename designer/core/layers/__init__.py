@@ -14,9 +14,17 @@ from designer.core.layers import (  # noqa: F401  (imported to register their sp
     resampling,
 )
 from designer.core.layers.registry import all_specs, get, has, resolve
-from designer.core.layers.spec import LayerSpec, ModuleCode, ParamSpec, Shape, format_shape
+from designer.core.layers.spec import (
+    InputSpec,
+    LayerSpec,
+    ModuleCode,
+    ParamSpec,
+    Shape,
+    format_shape,
+)
 
 __all__ = [
+    "InputSpec",
     "LayerSpec",
     "ModuleCode",
     "ParamSpec",

@@ -83,6 +83,7 @@ for _tid, _title, _cls, _params, _defaults, _doc in _TABLE:
             infer=_same_shape,
             emit=_emitter(_cls, _defaults),
             key_params=tuple(p.name for p in _params),
+            passthrough=True,
         )
     )
 
@@ -108,6 +109,7 @@ register(
         infer=_same_shape,
         emit=_prelu_emit,
         cost=_prelu_cost,
+        passthrough=True,
     )
 )
 
@@ -140,5 +142,6 @@ for _tid, _title, _cls, _doc in (
                 lambda cls: lambda p, s: ModuleCode(call(f"nn.{cls}", dim=p["dim"]), call_module)
             )(_cls),
             key_params=("dim",),
+            passthrough=True,
         )
     )

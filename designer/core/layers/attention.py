@@ -8,7 +8,7 @@ from __future__ import annotations
 from designer.core.errors import ShapeError
 from designer.core.layers.common import call, expect_rank, non_default, one_input, p_int
 from designer.core.layers.registry import register
-from designer.core.layers.spec import LayerSpec, ModuleCode, ParamSpec, call_module
+from designer.core.layers.spec import InputSpec, LayerSpec, ModuleCode, ParamSpec, call_module
 
 
 def _sequence_infer(heads: str):
@@ -67,6 +67,7 @@ register(
         emit=_mha_emit,
         cost=_mha_cost,
         key_params=("num_heads",),
+        accepts=InputSpec(ranks=(2,)),
     )
 )
 
@@ -113,5 +114,6 @@ register(
         emit=_encoder_emit,
         cost=_encoder_cost,
         key_params=("nhead", "dim_feedforward"),
+        accepts=InputSpec(ranks=(2,)),
     )
 )

@@ -1,7 +1,7 @@
 """The block node: one use of a named block definition (a subgraph kept in Graph.blocks).
 
 Its shape, cost and code come from the definition, so shapes.py and codegen.py handle it
-themselves; the spec only carries the parameters and the ports.
+themselves (role "block"); the spec only carries the parameters and the ports.
 """
 
 from __future__ import annotations
@@ -38,5 +38,6 @@ BLOCK = register(
         emit=_from_definition,
         variadic=True,
         key_params=("block",),
+        role="block",
     )
 )

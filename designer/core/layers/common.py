@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from designer.core.errors import ShapeError
-from designer.core.layers.spec import Params, Shape, format_shape, param_int
+from designer.core.layers.spec import RANK_NAMES, Params, Shape, format_shape, param_int
 from designer.core.pyformat import literal
 
 
@@ -20,7 +20,6 @@ class Suggest:
     title: str = ""
 
 
-RANK_NAMES = {1: "flat features (N×F)", 2: "sequences (N×T×F)", 3: "images (N×C×H×W)"}
 RANK_NAMES_1D = {2: "signals (N×C×L)"}
 
 
@@ -36,7 +35,7 @@ def one_input(in_shapes: Sequence[Shape]) -> Shape:
     return in_shapes[0]
 
 
-_KINDS = {1: "flat features", 2: "sequences", 3: "images"}
+_KINDS = {r: name.split(" (")[0] for r, name in RANK_NAMES.items()}
 
 
 def shape_kind(shape: Shape) -> str:
@@ -72,20 +71,20 @@ def reshape_fix(target: Shape) -> Suggest:
     )
 
 
+_SAMPLE_LAYOUT = {1: "C×L", 2: "C×H×W", 3: "C×D×H×W"}
+
+
 def expect_spatial(shape: Shape, dims: int) -> None:
-    """Require a signal (C×L, dims=1) or an image (C×H×W, dims=2), advising flat-data users."""
+    """Require a signal (C×L, dims=1), an image (C×H×W, dims=2) or a volume (C×D×H×W,
+    dims=3), advising flat-data users."""
     fix, advice = None, ""
-    if dims == 1 and len(shape) == 1:
-        fix = reshape_fix((1, shape[0]))
-    elif dims == 2 and len(shape) == 2:
+    if len(shape) == dims:  # the channel axis is missing
         fix = reshape_fix((1, *shape))
     elif dims == 2 and len(shape) == 1 and math.isqrt(shape[0]) ** 2 == shape[0]:
         fix = reshape_fix((1, math.isqrt(shape[0]), math.isqrt(shape[0])))
     if len(shape) < dims + 1:
         to = f" to {format_shape(fix.params['target'])}" if fix else ""
-        advice = (
-            f"Set the Input shape to {'C×L' if dims == 1 else 'C×H×W'}, or insert a Reshape{to}"
-        )
+        advice = f"Set the Input shape to {_SAMPLE_LAYOUT[dims]}, or insert a Reshape{to}"
     expect_rank(shape, (dims + 1,), conv1d=True, fix=fix, advice=advice)
 
 

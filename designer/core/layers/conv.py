@@ -13,7 +13,7 @@ from designer.core.layers.common import (
     positive_dims,
 )
 from designer.core.layers.registry import register
-from designer.core.layers.spec import LayerSpec, ModuleCode, ParamSpec, call_module
+from designer.core.layers.spec import InputSpec, LayerSpec, ModuleCode, ParamSpec, call_module
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -158,6 +158,7 @@ CONV1D = register(
         emit=_conv_emit("nn.Conv1d"),
         cost=_conv_cost,
         key_params=_KEYS,
+        accepts=InputSpec(ranks=(2,)),
     )
 )
 
@@ -172,6 +173,7 @@ CONV2D = register(
         emit=_conv_emit("nn.Conv2d"),
         cost=_conv_cost,
         key_params=_KEYS,
+        accepts=InputSpec(ranks=(3,)),
     )
 )
 
@@ -186,5 +188,6 @@ CONV_TRANSPOSE2D = register(
         emit=_transpose_emit,
         cost=_transpose_cost,
         key_params=_KEYS,
+        accepts=InputSpec(ranks=(3,)),
     )
 )

@@ -15,7 +15,14 @@ from designer.core.layers.common import (
     p_int,
 )
 from designer.core.layers.registry import register
-from designer.core.layers.spec import LayerSpec, ModuleCode, ParamSpec, call_module, format_shape
+from designer.core.layers.spec import (
+    InputSpec,
+    LayerSpec,
+    ModuleCode,
+    ParamSpec,
+    call_module,
+    format_shape,
+)
 
 
 def _linear_infer(params, in_shapes):
@@ -51,6 +58,8 @@ LINEAR = register(
         emit=_linear_emit,
         cost=_linear_cost,
         key_params=("out_features",),
+        accepts=InputSpec(ranks=(1, 2)),
+        features_param="out_features",
     )
 )
 
@@ -68,6 +77,8 @@ FLATTEN = register(
         params=(),
         infer=_flatten_infer,
         emit=lambda params, in_shapes: ModuleCode("nn.Flatten()", call_module),
+        accepts=InputSpec(dtype="any"),
+        dtype_out="same",
     )
 )
 
@@ -117,6 +128,8 @@ RESHAPE = register(
         infer=lambda params, in_shapes: _reshape_target(params, one_input(in_shapes)),
         emit=_reshape_emit,
         key_params=("target",),
+        accepts=InputSpec(dtype="any"),
+        dtype_out="same",
     )
 )
 
@@ -148,6 +161,7 @@ DROPOUT = register(
         infer=lambda params, in_shapes: one_input(in_shapes),
         emit=_dropout_emit("Dropout"),
         key_params=("p",),
+        passthrough=True,
     )
 )
 
@@ -161,12 +175,14 @@ DROPOUT2D = register(
         infer=_dropout2d_infer,
         emit=_dropout_emit("Dropout2d"),
         key_params=("p",),
+        accepts=InputSpec(ranks=(3,)),
+        passthrough=True,
     )
 )
 
 
-# NOTE: shapes.py refuses float input to an Embedding before infer() is called, so only the
-# shape is checked here.
+# NOTE: shapes.py refuses float input to an Embedding (accepts dtype "int") before infer() is
+# called, so only the shape is checked here.
 def _embedding_infer(params, in_shapes):
     return (*one_input(in_shapes), p_int(params, "embedding_dim"))
 
@@ -200,5 +216,6 @@ EMBEDDING = register(
             0,
         ),
         key_params=("num_embeddings", "embedding_dim"),
+        accepts=InputSpec(ranks=(1, 2, 3), dtype="int"),
     )
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from designer.core.errors import ShapeError
 from designer.core.layers.common import one_input
 from designer.core.layers.registry import register
-from designer.core.layers.spec import LayerSpec, ModuleCode, ParamSpec
+from designer.core.layers.spec import InputSpec, LayerSpec, ModuleCode, ParamSpec
 
 
 def _input_shape(params, in_shapes):
@@ -49,6 +49,8 @@ INPUT = register(
         emit=_no_code,
         inputs=(),
         key_params=("shape",),
+        role="input",
+        dtype_out=lambda params: "int" if params.get("dtype") == "int64" else "float",
     )
 )
 
@@ -62,5 +64,8 @@ OUTPUT = register(
         infer=_passthrough,
         emit=_no_code,
         outputs=(),
+        role="output",
+        accepts=InputSpec(dtype="any"),
+        dtype_out="same",
     )
 )

@@ -13,7 +13,7 @@ from designer.core.layers.common import (
     p_int,
 )
 from designer.core.layers.registry import register
-from designer.core.layers.spec import LayerSpec, ModuleCode, ParamSpec, call_module
+from designer.core.layers.spec import InputSpec, LayerSpec, ModuleCode, ParamSpec, call_module
 
 _EPS = ParamSpec("eps", float, 1e-5, "Added to the variance so it is never zero", minimum=1e-12)
 _MOMENTUM = ParamSpec(
@@ -59,10 +59,16 @@ def _per_channel_cost(flag: str):
     return cost
 
 
-for _dims, _infer, _doc in (
-    (1, _batchnorm1d_infer, "Normalises each feature (N×F) or channel (N×C×L) over the batch."),
+for _dims, _ranks, _infer, _doc in (
+    (
+        1,
+        (1, 2),
+        _batchnorm1d_infer,
+        "Normalises each feature (N×F) or channel (N×C×L) over the batch.",
+    ),
     (
         2,
+        (3,),
         _batchnorm2d_infer,
         "Normalises each image channel over the batch; speeds up CNN training.",
     ),
@@ -77,6 +83,8 @@ for _dims, _infer, _doc in (
             infer=_infer,
             emit=_batchnorm_emit(f"nn.BatchNorm{_dims}d"),
             cost=_per_channel_cost("affine"),
+            accepts=InputSpec(ranks=_ranks),
+            passthrough=True,
         )
     )
 
@@ -100,6 +108,7 @@ register(
         infer=lambda params, in_shapes: one_input(in_shapes),
         emit=_layernorm_emit,
         cost=_layernorm_cost,
+        passthrough=True,
     )
 )
 
@@ -134,5 +143,6 @@ register(
         emit=_groupnorm_emit,
         cost=_per_channel_cost("affine"),
         key_params=("num_groups",),
+        passthrough=True,
     )
 )

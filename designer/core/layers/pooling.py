@@ -12,7 +12,7 @@ from designer.core.layers.common import (
     positive_dims,
 )
 from designer.core.layers.registry import register
-from designer.core.layers.spec import LayerSpec, ModuleCode, ParamSpec, call_module
+from designer.core.layers.spec import InputSpec, LayerSpec, ModuleCode, ParamSpec, call_module
 
 # NOTE: stride 0 stands for torch's default (stride = kernel_size). An int keeps the parameter
 # one plain number in every form and file; None or "" would make it two kinds at once.
@@ -93,6 +93,7 @@ for _dims in (1, 2):
                 emit=_window_emit(f"nn.{_name}"),
                 cost=_window_cost,
                 key_params=("kernel_size", "stride"),
+                accepts=InputSpec(ranks=(_dims + 1,)),
             )
         )
     register(
@@ -110,5 +111,6 @@ for _dims in (1, 2):
             emit=_adaptive_emit(f"nn.AdaptiveAvgPool{_dims}d"),
             cost=lambda params, in_shapes, out: (0, numel(in_shapes[0])),
             key_params=("output_size",),
+            accepts=InputSpec(ranks=(_dims + 1,)),
         )
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from designer.core.errors import ShapeError
 from designer.core.layers.common import call, expect_rank, one_input, p_int, reshape_fix
 from designer.core.layers.registry import register
-from designer.core.layers.spec import LayerSpec, ModuleCode, ParamSpec
+from designer.core.layers.spec import InputSpec, LayerSpec, ModuleCode, ParamSpec
 
 _PARAMS = (
     ParamSpec("hidden_size", int, 32, "Features in the hidden state", minimum=1),
@@ -124,5 +124,6 @@ for _tid, _cls, _params, _doc in (
             emit=_emit(_cls),
             cost=_cost(_tid),
             key_params=("hidden_size", "num_layers", "output"),
+            accepts=InputSpec(ranks=(2,)),
         )
     )

@@ -56,4 +56,4 @@ def all_specs() -> list[LayerSpec]:
 
 def palette_specs() -> list[LayerSpec]:
     """The specs a user can drop from the palette: all but the block node (made by Make block)."""
-    return [s for s in all_specs() if s.type_id != "block"]
+    return [s for s in all_specs() if not s.is_block]

@@ -7,7 +7,14 @@ import math
 from designer.core.errors import ShapeError
 from designer.core.layers.common import call, expect_rank, numel, one_input, positive_dims
 from designer.core.layers.registry import register
-from designer.core.layers.spec import LayerSpec, ModuleCode, ParamSpec, call_module, param_float
+from designer.core.layers.spec import (
+    InputSpec,
+    LayerSpec,
+    ModuleCode,
+    ParamSpec,
+    call_module,
+    param_float,
+)
 
 # Modes that interpolate along exactly one (linear) or two (bilinear) spatial dimensions.
 _MODE_RANK = {"linear": 2, "bilinear": 3}
@@ -63,5 +70,6 @@ register(
         emit=_upsample_emit,
         cost=lambda params, in_shapes, out: (0, numel(out)),
         key_params=("scale_factor", "mode"),
+        accepts=InputSpec(ranks=(2, 3)),
     )
 )

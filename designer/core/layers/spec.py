@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from designer.core.errors import ParamError
+from designer.core.errors import ParamError, ShapeError
 from designer.core.limits import clip
 
 Shape = tuple[int, ...]
@@ -201,6 +201,57 @@ def no_cost(params: Params, in_shapes: Sequence[Shape], out: Shape) -> tuple[int
     return 0, 0
 
 
+# Kinds of values a port carries: "float" (features), "int" (token ids). "any" accepts both.
+DTYPES = ("float", "int")
+
+# What a node is in the graph: an ordinary layer, or one end (forward()'s args and return).
+# A "block" node is one use of a block definition: its shape and code come from the definition.
+ROLES = ("layer", "input", "output", "block")
+
+# Names of sample ranks (the shape without the batch), for messages and the palette.
+RANK_NAMES = {
+    1: "flat features (N×F)",
+    2: "sequences (N×T×F)",
+    3: "images (N×C×H×W)",
+    4: "volumes (N×C×D×H×W)",
+}
+MAX_RANK = 5  # with the batch: N×C×D×H×W, so 3-D layers fit
+
+
+def describe_rank(rank: int) -> str:
+    """`3` -> "images (N×C×H×W)"."""
+    return RANK_NAMES.get(rank, f"{rank + 1}-D tensors")
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """What a layer's inputs accept (as Keras's InputSpec): the ranks of a sample without the
+    batch (None: any rank) and the kind of values ("float", "int" or "any")."""
+
+    ranks: tuple[int, ...] | None = None
+    dtype: str = "float"
+
+    def __post_init__(self) -> None:
+        if self.ranks is not None and not all(1 <= r < MAX_RANK for r in self.ranks):
+            raise ValueError(f"ranks {self.ranks} outside 1..{MAX_RANK - 1} (without the batch)")
+        if self.dtype not in (*DTYPES, "any"):
+            raise ValueError(f"dtype {self.dtype!r} is not one of {DTYPES} or 'any'")
+
+    def rank_problem(self, in_shapes: Sequence[Shape]) -> ShapeError | None:
+        """The error for the first input whose rank is not accepted, else None."""
+        if self.ranks is None:
+            return None
+        for shape in in_shapes:
+            if len(shape) not in self.ranks:
+                wanted = " or ".join(describe_rank(r) for r in self.ranks)
+                kind = describe_rank(len(shape)).split(" (")[0]
+                return ShapeError(f"expects {wanted} but gets {kind} {format_shape(shape)}.")
+        return None
+
+    def accepts_dtype(self, dtype: str) -> bool:
+        return self.dtype in ("any", dtype)
+
+
 @dataclass(frozen=True)
 class LayerSpec:
     """A layer type. Stable `type_id`; `legacy_ids` are older ids that still load.
@@ -208,6 +259,13 @@ class LayerSpec:
     `infer(params, in_shapes) -> Shape` raises ShapeError for inputs the layer can't take.
     `emit(params, in_shapes) -> ModuleCode`. `cost(params, in_shapes, out) -> (params, MACs)`.
     `input_ports(params)` names the input ports; merges grow ports with `num_inputs`.
+
+    Facts the rest of the core reads instead of naming layer types:
+    `role` ("layer", "input" or "output": the graph's ends); `accepts` (ranks and dtype of the
+    inputs, enforced by `output_shape`); `dtype_out` ("float", "int", "same" as the input, or a
+    function of the params); `passthrough` (the output is the input element for element, as an
+    activation or dropout: looking back through it finds the layer that set the features);
+    `features_param` (the parameter that sets the output's feature count, "out_features").
     """
 
     type_id: str
@@ -224,12 +282,60 @@ class LayerSpec:
     legacy_ids: tuple[str, ...] = ()
     key_params: tuple[str, ...] = ()
     variadic: bool = False
+    role: str = "layer"
+    accepts: InputSpec = InputSpec()
+    dtype_out: str | Callable[[Params], str] = "float"
+    passthrough: bool = False
+    features_param: str | None = None
     _by_name: dict[str, ParamSpec] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_name", {p.name: p for p in self.params})
         if len(self._by_name) != len(self.params):
             raise ValueError(f"{self.type_id}: duplicate parameter names")
+        if self.role not in ROLES:
+            raise ValueError(f"{self.type_id}: role {self.role!r} is not one of {ROLES}")
+        if self.features_param is not None and self.features_param not in self._by_name:
+            raise ValueError(f"{self.type_id}: features_param {self.features_param!r} unknown")
+
+    @property
+    def is_input(self) -> bool:
+        return self.role == "input"
+
+    @property
+    def is_output(self) -> bool:
+        return self.role == "output"
+
+    @property
+    def is_end(self) -> bool:
+        """An Input or an Output: no module of its own in the generated code."""
+        return self.role in ("input", "output")
+
+    @property
+    def is_block(self) -> bool:
+        return self.role == "block"
+
+    def output_shape(self, params: Params, in_shapes: Sequence[Shape]) -> Shape:
+        """`infer` with `accepts.ranks` enforced. When a rank is refused, the layer's own
+        ShapeError (with its advice and quick fix) is preferred to the generic one."""
+        problem = self.accepts.rank_problem(in_shapes)
+        if problem is None:
+            return self.infer(params, in_shapes)
+        try:
+            self.infer(params, in_shapes)
+        except ShapeError:
+            raise
+        except Exception:  # noqa: BLE001  (a rank the rule never expected: the generic message)
+            pass
+        raise problem
+
+    def output_dtype(self, params: Params, in_dtypes: Sequence[str]) -> str:
+        """ "int" or "float": what this node's output carries, given its inputs' kinds."""
+        if callable(self.dtype_out):
+            return self.dtype_out(params)
+        if self.dtype_out == "same":
+            return "int" if in_dtypes and all(d == "int" for d in in_dtypes) else "float"
+        return self.dtype_out
 
     def param(self, name: str) -> ParamSpec:
         return self._by_name[name]

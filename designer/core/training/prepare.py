@@ -23,8 +23,6 @@ from designer.core.pyformat import literal
 from designer.core.training.config import TrainingConfig
 from designer.core.training.init import initialize
 
-_PASS_THROUGH = {"dropout", "dropout2d", "softmax", "log_softmax", "sigmoid", "tanh", "relu"}
-
 
 def prepare(project, base_dir: Path | None = None):
     """Compile the project's graph and load its dataset, shaped for the model's Input.
@@ -124,28 +122,29 @@ def check_output(data: Dataset, graph: Graph, source: PythonSource, loss: str) -
             f"the Output gives {format_shape(shape)} per batch but {data.name} needs "
             f"N×{want} ({what}): add a Flatten and a Linear with out_features {want}"
         )
-    linear = _last_linear(graph, out_id)
-    fix = (
-        f"set the last Linear's out_features to {want}"
-        if linear
-        else f"end the model with a Linear with out_features {want}"
-    )
+    setter = _features_setter(graph, out_id)
+    if setter is not None:
+        spec = graph.nodes[setter].spec
+        fix = f"set the last {spec.title}'s {spec.features_param} to {want}"
+    else:
+        fix = f"end the model with a Linear with out_features {want}"
     raise NetcanvasError(
         f"the Output gives {shape[0]} values per sample but {data.name} has {what}: {fix}"
     )
 
 
-def _last_linear(graph: Graph, out_id: str) -> str | None:
-    """The Linear feeding the Output, looking through activations and dropout."""
+def _features_setter(graph: Graph, out_id: str) -> str | None:
+    """The layer that sets the Output's feature count (a Linear's out_features), looking back
+    through pass-through layers (activations, dropout, normalisation)."""
     node_id = out_id
     for _ in range(len(graph.nodes)):
         incoming = graph.incoming(node_id)
         if len(incoming) != 1:
             return None
         node_id = incoming[0].src
-        type_id = graph.nodes[node_id].type_id
-        if type_id == "linear":
+        spec = graph.nodes[node_id].spec
+        if spec.features_param is not None:
             return node_id
-        if type_id not in _PASS_THROUGH:
+        if not spec.passthrough:
             return None
     return None
