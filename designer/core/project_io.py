@@ -130,7 +130,7 @@ def _blocks_used(graph: Graph, node_ids: object) -> set[str]:
     used: set[str] = set()
     while todo:
         n = todo.pop()
-        name = n.params.get("block") if n.type_id == "block" else None
+        name = n.params.get("block") if n.spec.is_block else None
         if isinstance(name, str) and name in graph.blocks and name not in used:
             used.add(name)
             todo.extend(graph.blocks[name].nodes.values())
@@ -273,7 +273,7 @@ def _graph(data: dict, source: str) -> Graph:
 def _check_uses(g: Graph, blocks: dict[str, Graph], where: str, source: str) -> None:
     """Each block node names a definition that exists and takes as many inputs as it has."""
     for i, node in enumerate(g.nodes.values()):
-        if node.type_id != "block":
+        if not node.spec.is_block:
             continue
         name = node.params["block"]
         if name not in blocks:

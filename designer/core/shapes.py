@@ -134,7 +134,9 @@ def _dtype_problem(spec: LayerSpec, in_dtypes: list[str]) -> str | None:
         if spec.accepts.accepts_dtype(dtype):
             continue
         if dtype == "float":
-            return "expects integer token ids but gets float values. Set the Input's dtype to int64."
+            return (
+                "expects integer token ids but gets float values. Set the Input's dtype to int64."
+            )
         takers = [s.title for s in registry.all_specs() if s.accepts.dtype == "int"]
         remedy = f" Insert an {takers[0]} before it." if takers else ""
         return f"expects float values but gets integer token ids.{remedy}"

@@ -61,6 +61,9 @@ _TABLE: tuple[tuple[str, str, str, tuple[ParamSpec, ...], dict, str], ...] = (
 )
 
 
+_SATURATING = {"sigmoid", "tanh"}  # flat for large |x|: their gradients vanish
+
+
 def _same_shape(params, in_shapes):
     return one_input(in_shapes)
 
@@ -84,6 +87,7 @@ for _tid, _title, _cls, _params, _defaults, _doc in _TABLE:
             emit=_emitter(_cls, _defaults),
             key_params=tuple(p.name for p in _params),
             passthrough=True,
+            saturating=_tid in _SATURATING,
         )
     )
 

@@ -159,6 +159,7 @@ CONV1D = register(
         cost=_conv_cost,
         key_params=_KEYS,
         accepts=InputSpec(ranks=(2,)),
+        weighted=True,
     )
 )
 
@@ -174,6 +175,7 @@ CONV2D = register(
         cost=_conv_cost,
         key_params=_KEYS,
         accepts=InputSpec(ranks=(3,)),
+        weighted=True,
     )
 )
 
@@ -189,5 +191,6 @@ CONV_TRANSPOSE2D = register(
         cost=_transpose_cost,
         key_params=_KEYS,
         accepts=InputSpec(ranks=(3,)),
+        weighted=True,
     )
 )

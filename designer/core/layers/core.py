@@ -60,6 +60,7 @@ LINEAR = register(
         key_params=("out_features",),
         accepts=InputSpec(ranks=(1, 2)),
         features_param="out_features",
+        weighted=True,
     )
 )
 

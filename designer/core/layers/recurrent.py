@@ -125,5 +125,6 @@ for _tid, _cls, _params, _doc in (
             cost=_cost(_tid),
             key_params=("hidden_size", "num_layers", "output"),
             accepts=InputSpec(ranks=(2,)),
+            weighted=True,
         )
     )

@@ -265,7 +265,9 @@ class LayerSpec:
     inputs, enforced by `output_shape`); `dtype_out` ("float", "int", "same" as the input, or a
     function of the params); `passthrough` (the output is the input element for element, as an
     activation or dropout: looking back through it finds the layer that set the features);
-    `features_param` (the parameter that sets the output's feature count, "out_features").
+    `features_param` (the parameter that sets the output's feature count, "out_features");
+    `saturating` (an activation that flattens out for large inputs: sigmoid, tanh); `weighted`
+    (a layer of weight matrices or kernels fed by activations, which He initialisation suits).
     """
 
     type_id: str
@@ -287,6 +289,8 @@ class LayerSpec:
     dtype_out: str | Callable[[Params], str] = "float"
     passthrough: bool = False
     features_param: str | None = None
+    saturating: bool = False
+    weighted: bool = False
     _by_name: dict[str, ParamSpec] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

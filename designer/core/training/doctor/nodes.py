@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from designer.core.layers import registry
 from designer.core.training.doctor.context import Context
 from designer.core.training.doctor.diagnosis import Diagnosis, Remedy
 from designer.core.training.doctor.health import LayerHealth
@@ -13,8 +14,9 @@ VANISHED = 1e-3  # a layer's RMS gradient this far below the strongest layer's i
 EXPLODING_UPDATE = 1.0  # weights changing by more than their own size in one step
 DEAD = 0.5
 SATURATED = 0.5
-SATURATING_TYPES = ("sigmoid", "tanh", "hardtanh", "softsign")
-WEIGHTED_TYPES = ("linear", "conv1d", "conv2d", "conv_transpose2d", "lstm", "gru", "rnn")
+# Layer facts from the specs (core/layers): a new layer declares them there.
+SATURATING_TYPES = tuple(s.type_id for s in registry.all_specs() if s.saturating)
+WEIGHTED_TYPES = tuple(s.type_id for s in registry.all_specs() if s.weighted)
 
 
 def _latest(ctx: Context) -> list[LayerHealth]:
@@ -46,7 +48,7 @@ def _fix_activations(ctx: Context, to: str) -> Remedy:
         for node, kind, _ in ctx.layers.values()
         if node is not None and kind in WEIGHTED_TYPES
     )
-    title = "ReLU" if to == "relu" else "GELU"
+    title = registry.get(to).title
     return Remedy(
         f"Use {title} instead of sigmoid/tanh, with He initialisation", retype=retype, init=init
     )
