@@ -43,14 +43,14 @@ def accepting(shape) -> list[str]:
     """Type ids of the layers (defaults) that take `shape` on every input (None: all)."""
     out = []
     for spec in registry.all_specs():
-        if spec.type_id == "input":
+        if spec.is_input:
             continue
         if shape is None:
             out.append(spec.type_id)
             continue
         params = spec.defaults()
         try:
-            spec.infer(params, [shape] * len(spec.input_ports(params)))
+            spec.output_shape(params, [shape] * len(spec.input_ports(params)))
         except (ShapeError, ValueError, TypeError, KeyError, IndexError):
             continue
         out.append(spec.type_id)
