@@ -191,7 +191,7 @@ class _Classes:
         return ModuleCode(f"{cls}({args})", call_module), body.paths
 
     def _table(self, name: str, in_shapes: list) -> ShapeTable:
-        table, _out, _int = block_table(self.blocks, name, in_shapes, [False] * len(in_shapes))
+        table, _out, _dtype = block_table(self.blocks, name, in_shapes, ["float"] * len(in_shapes))
         return table
 
     def _class(self, name: str, body: _Body, used: list[str]) -> str:
@@ -244,10 +244,12 @@ class _Classes:
             if node.spec.is_block:
                 code, inner = self.use(str(node.params["block"]), [shape])
                 paths.update({f"{node.id}/{k}": f"{node.name}.{v}" for k, v in inner.items()})
-                _t, out, _i = block_table(self.blocks, str(node.params["block"]), [shape], [False])
+                _t, out, _d = block_table(
+                    self.blocks, str(node.params["block"]), [shape], ["float"]
+                )
             else:
                 code = node.spec.emit(node.params, [shape])
-                out = node.spec.infer(node.params, [shape])
+                out = node.spec.output_shape(node.params, [shape])
             if code.init is None or code.forward is not call_module:
                 return None
             paths[node.id] = node.name
