@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 # NOTE: must happen before anything imports Qt, so no test opens a real window by accident.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Runs of unsaved projects are recorded here, not in the home folder.
+os.environ.setdefault("NETCANVAS_RUNS_DIR", tempfile.mkdtemp(prefix="netcanvas-runs-"))
 
 import threading  # noqa: E402
 import weakref  # noqa: E402

@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Callable
 
-from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -172,6 +172,8 @@ class Field:
 class Inspector(QScrollArea):
     """Edits the one selected node: name, parameters, init override; shows shape and cost."""
 
+    param_menu = Signal(str, str, object)  # node id, parameter, global pos: a context menu
+
     def __init__(self, document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
@@ -273,6 +275,12 @@ class Inspector(QScrollArea):
             self.fields[spec.name] = f
             label = QLabel(spec.name)
             label.setToolTip(spec.doc)
+            label.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            label.customContextMenuRequested.connect(  # e.g. "search this parameter"
+                lambda p, n=spec.name, w=label: self.param_menu.emit(
+                    self.node_id, n, w.mapToGlobal(p)
+                )
+            )
             self._form.addRow(label, f.widget)
             self._form.addRow("", f.error)
         self._form.addRow("Init", self.init_combo)

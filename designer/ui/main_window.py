@@ -30,6 +30,7 @@ from designer.ui.inspector import Inspector
 from designer.ui.palette import Palette
 from designer.ui.problems_view import ProblemsView
 from designer.ui.project_files import Answer, ProjectFiles
+from designer.ui.runs_panel import install as install_experiments
 from designer.ui.summary_view import SummaryView
 from designer.ui.theme import BANNER_STYLE
 
@@ -136,6 +137,7 @@ class MainWindow(ProjectFiles, QMainWindow):
         self.tabifyDockWidget(self.docks["summary"], dock)
         self.docks["problems"].raise_()
         dock.visibilityChanged.connect(lambda shown: shown and self.training_panel)
+        self.experiments = install_experiments(self)  # Runs and Search docks
 
     @property
     def training_panel(self):
@@ -161,6 +163,7 @@ class MainWindow(ProjectFiles, QMainWindow):
         panel.training_started.connect(lambda: self.document.set_read_only(TRAINING_REASON))
         panel.training_stopped.connect(lambda: self.document.set_read_only(None))
         panel.failed.connect(self.show_training_failure)
+        self.experiments.attach(panel)  # every training run is recorded
         return panel
 
     def _build_status(self) -> None:
