@@ -26,17 +26,22 @@ def run(args) -> int:
         for d in analysis.errors:
             print(f"  {diagnostic(project, d)}", file=sys.stderr)
         return 1
+    from designer.core.freezing import split_counts
+
     rows = summary_rows(project, analysis)
+    split = split_counts(project.graph, analysis.costs)
     if args.json:
         data = {
             "name": project.name,
             "total_params": analysis.total_params,
+            "trainable_params": split.trainable,
+            "frozen_params": split.frozen,
             "total_macs": analysis.total_macs,
             "layers": rows,
         }
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return 0
-    _print_table(project, analysis, rows)
+    _print_table(project, analysis, rows, split)
     return 0
 
 
@@ -59,12 +64,13 @@ def summary_rows(project, analysis) -> list[dict]:
                 "output_shape": list(shape) if shape is not None else None,
                 "params": n_params,
                 "macs": macs,
+                "frozen": node.frozen,
             }
         )
     return rows
 
 
-def _print_table(project, analysis, rows) -> None:
+def _print_table(project, analysis, rows, split) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -78,8 +84,12 @@ def _print_table(project, analysis, rows) -> None:
     table.add_column("MACs", justify="right")
     for r in rows:
         shape = format_shape(tuple(r["output_shape"])) if r["output_shape"] is not None else "?"
-        table.add_row(r["name"], r["type"], shape, f"{r['params']:,}", f"{r['macs']:,}")
+        name = f"{r['name']} (frozen)" if r["frozen"] else r["name"]
+        table.add_row(name, r["type"], shape, f"{r['params']:,}", f"{r['macs']:,}")
     table.add_section()
+    if split.frozen:
+        table.add_row("Trainable", "", "", f"{split.trainable:,}", "")
+        table.add_row("Frozen", "", "", f"{split.frozen:,}", "")
     table.add_row("Total", "", "", f"{analysis.total_params:,}", f"{analysis.total_macs:,}")
     console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 120, highlight=False)
     console.print(table)

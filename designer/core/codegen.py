@@ -37,6 +37,7 @@ class PythonSource:
     input_dtypes: tuple[str, ...] = ()
     # node path ("n5" or "n5/n2" inside block node n5) -> its module's state_dict prefix
     module_paths: dict[str, str] = field(default_factory=dict)
+    frozen: tuple[str, ...] = ()  # module paths of the frozen layers and blocks (not trained)
 
 
 def generate(graph: Graph, name: str = "Net", analysis: Analysis | None = None) -> PythonSource:
@@ -60,7 +61,8 @@ def generate(graph: Graph, name: str = "Net", analysis: Analysis | None = None) 
     body = _body(graph, analysis.shapes, analysis.order, inputs, classes)
     shapes = tuple(tuple(param_shape(n.params, "shape")) for n in inputs)
     dtypes = tuple(str(n.params["dtype"]) for n in inputs)
-    text = _module_text(cls, body, shapes, dtypes, classes.texts)
+    frozen = _frozen_paths(graph, body.paths)
+    text = _module_text(cls, body, shapes, dtypes, classes.texts, frozen)
     return PythonSource(
         text,
         cls,
@@ -70,7 +72,31 @@ def generate(graph: Graph, name: str = "Net", analysis: Analysis | None = None) 
         shapes,
         dtypes,
         body.paths,
+        frozen,
     )
+
+
+def _frozen_paths(graph: Graph, paths: dict[str, str]) -> tuple[str, ...]:
+    """Module paths of frozen nodes; a node inside a frozen block is covered by the block.
+
+    A node frozen inside a block definition is frozen in every use of that definition."""
+    out = []
+    for key, module in paths.items():
+        where, node, covered = graph, None, False
+        for node_id in key.split("/"):
+            if node is not None:
+                covered = covered or node.frozen
+                inner = graph.blocks.get(str(node.params.get("block")))
+                if inner is None:
+                    node = None
+                    break
+                where = inner
+            node = where.nodes.get(node_id)
+            if node is None:
+                break
+        if node is not None and node.frozen and not covered:
+            out.append(module)
+    return tuple(out)
 
 
 @dataclass
@@ -292,7 +318,7 @@ def _live_nodes(graph: Graph, incoming: dict[str, dict[str, str]]) -> set[str]:
     return live
 
 
-def _module_text(cls, body: _Body, shapes, dtypes, classes: list[str]) -> str:
+def _module_text(cls, body: _Body, shapes, dtypes, classes: list[str], frozen=()) -> str:
     init_body = body.init_lines or [INDENT * 2 + "pass"]
     shape_text = "[" + ", ".join(literal(s) for s in shapes) + "]"
     dtype_text = "[" + ", ".join(f"torch.{d}" for d in dtypes) + "]"
@@ -306,6 +332,7 @@ def _module_text(cls, body: _Body, shapes, dtypes, classes: list[str]) -> str:
         "# Shape of one sample for each forward() argument (the batch dimension comes first).",
         f"INPUT_SHAPES = {shape_text}",
         f"INPUT_DTYPES = {dtype_text}",
+        *_frozen_constant(frozen),
         "",
         "",
         *block_lines,
@@ -319,8 +346,28 @@ def _module_text(cls, body: _Body, shapes, dtypes, classes: list[str]) -> str:
         "",
         "",
         "def make_model() -> nn.Module:",
-        f'{INDENT}"""A fresh, untrained instance of the model."""',
-        f"{INDENT}return {cls}()",
+        *_make_model_body(cls, frozen),
         "",
     ]
     return "\n".join(lines)
+
+
+def _frozen_constant(frozen: tuple[str, ...]) -> list[str]:
+    if not frozen:
+        return []
+    return [
+        "# Layers frozen on the canvas: their parameters are not trained.",
+        *statement("FROZEN = ", literal(frozen), ""),
+    ]
+
+
+def _make_model_body(cls: str, frozen: tuple[str, ...]) -> list[str]:
+    if not frozen:
+        return [f'{INDENT}"""A fresh, untrained instance of the model."""', f"{INDENT}return {cls}()"]
+    return [
+        f'{INDENT}"""A fresh instance of the model; the FROZEN layers are not trained."""',
+        f"{INDENT}model = {cls}()",
+        f"{INDENT}for name in FROZEN:",
+        f"{INDENT * 2}model.get_submodule(name).requires_grad_(False)",
+        f"{INDENT}return model",
+    ]

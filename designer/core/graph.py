@@ -28,6 +28,7 @@ class Node:
     params: dict[str, object]
     pos: Pos = (0.0, 0.0)
     init: str = "default"
+    frozen: bool = False  # its parameters are not trained (transfer learning)
 
     @property
     def spec(self) -> LayerSpec:
@@ -70,7 +71,7 @@ class EdgeRemoved:
 
 @dataclass(frozen=True)
 class NodeChanged:
-    """`what` is "params", "name", "pos" or "init"."""
+    """`what` is "params", "name", "pos", "init" or "frozen"."""
 
     node_id: str
     what: str
@@ -219,6 +220,7 @@ class Graph:
         pos: Pos = (0.0, 0.0),
         node_id: str | None = None,
         init: str = "default",
+        frozen: bool = False,
     ) -> Node:
         """Add a layer. Parameters are checked against its spec (ParamError if refused), the
         name and the layer count against designer.core.limits (LimitError)."""
@@ -240,6 +242,7 @@ class Graph:
             params=spec.check_params(params or {}),
             pos=(float(pos[0]), float(pos[1])),
             init=init,
+            frozen=bool(frozen),
         )
         self.nodes[node_id] = node
         self._emit(NodeAdded(node))
@@ -319,6 +322,14 @@ class Graph:
         old, node.init = node.init, init
         if old != init:
             self._emit(NodeChanged(node_id, "init"))
+        return old
+
+    def set_frozen(self, node_id: str, frozen: bool) -> bool:
+        """Freeze (True) or unfreeze a layer. Returns the old state."""
+        node = self.node(node_id)
+        old, node.frozen = node.frozen, bool(frozen)
+        if old != node.frozen:
+            self._emit(NodeChanged(node_id, "frozen"))
         return old
 
     def clear(self) -> None:
@@ -412,7 +423,13 @@ class Graph:
         """Add copies of `nodes` and `edges` as they are (ids kept), emitting events."""
         for n in nodes:
             self.add_node(
-                n.type_id, name=n.name, params=dict(n.params), pos=n.pos, node_id=n.id, init=n.init
+                n.type_id,
+                name=n.name,
+                params=dict(n.params),
+                pos=n.pos,
+                node_id=n.id,
+                init=n.init,
+                frozen=n.frozen,
             )
         for e in edges:
             self.connect(e)

@@ -10,6 +10,7 @@ Format history:
   TrainingConfig; "app_version" records the Netcanvas that saved the file.
 - 3: an optional top-level "blocks" list of block definitions ({"name", "nodes", "edges"}),
   used by nodes of type "block" (params "block", "num_inputs"). A format-2 file has none.
+  Optional node field "frozen": true (transfer learning: the layer is not trained).
 
 NOTE: a step only reshapes what it knows and leaves anything else in place, so the validator
 of the current format reports it. A step checks the fields it consumes itself, so that its

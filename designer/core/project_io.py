@@ -38,7 +38,7 @@ __all__ = ["atomic_write", "replacing"]  # re-exported: exports and weights writ
 
 _TOP_KEYS = ("format_version", "app_version", "name", "nodes", "edges", "blocks", "training")
 _BLOCK_KEYS = ("name", "nodes", "edges")
-_NODE_KEYS = ("id", "type", "name", "params", "pos", "init")
+_NODE_KEYS = ("id", "type", "name", "params", "pos", "init", "frozen")
 _EDGE_KEYS = ("src", "src_port", "dst", "dst_port")
 
 
@@ -147,6 +147,7 @@ def _nodes_and_edges(graph: Graph, node_ids: object = None) -> dict:
             "params": {k: list(v) if isinstance(v, tuple) else v for k, v in n.params.items()},
             "pos": [n.pos[0], n.pos[1]],
             "init": n.init,
+            **({"frozen": True} if n.frozen else {}),  # optional: absent means trainable
         }
         for n in graph.nodes.values()
         if n.id in keep
@@ -348,6 +349,9 @@ def _node(raw: object, field: str, source: str) -> dict:
             f"{field}.init",
             f"expected one of {', '.join(map(repr, INITS))}, got {_show(init)}",
         )
+    frozen = node.get("frozen", False)
+    if not isinstance(frozen, bool):
+        _fail(source, f"{field}.frozen", f"expected true or false, got {_show(frozen)}")
     return {
         "type_id": spec.type_id,
         "name": name,
@@ -355,6 +359,7 @@ def _node(raw: object, field: str, source: str) -> dict:
         "pos": (coords[0], coords[1]),
         "node_id": node_id,
         "init": init,
+        "frozen": frozen,
     }
 
 

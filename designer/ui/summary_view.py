@@ -7,6 +7,7 @@ from PySide6.QtGui import QFont, QShowEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 from designer.core.analysis import Analysis
+from designer.core.freezing import split_counts
 from designer.core.layers.spec import format_shape
 
 COLUMNS = ("Layer", "Type", "Output shape", "Params", "MACs")
@@ -57,8 +58,13 @@ class SummaryView(QTableWidget):
             node = graph.nodes[node_id]
             params, macs = analysis.costs.get(node_id, (0, 0))
             shape = analysis.shapes.get(node_id)
-            cells = (node.name, node.spec.title, format_shape(shape), f"{params:,}", f"{macs:,}")
+            name = f"🔒 {node.name}" if node.frozen else node.name
+            cells = (name, node.spec.title, format_shape(shape), f"{params:,}", f"{macs:,}")
             rows.append((cells, node_id, False))
+        split = split_counts(graph, analysis.costs)
+        if split.frozen:  # transfer learning: what training will change, and what it won't
+            rows.append((("Trainable", "", "", f"{split.trainable:,}", ""), None, False))
+            rows.append((("Frozen", "", "", f"{split.frozen:,}", ""), None, False))
         totals = ("Total", "", "", f"{analysis.total_params:,}", f"{analysis.total_macs:,}")
         rows.append((totals, None, True))
         header = self.horizontalHeader()

@@ -107,6 +107,13 @@ def test_format2_file_migrates_to_format3_without_blocks():
     assert "blocks" not in project_to_dict(project)  # optional: absent when there are none
 
 
+def test_format3_golden_file_loads_the_optional_frozen_flag():
+    g = load_project(FORMAT3).graph
+    assert g.nodes["n2"].frozen is True and g.nodes["n4"].frozen is False  # written false
+    assert not g.nodes["n3"].frozen  # absent: trainable
+    assert not any(n.frozen for n in load_project(FORMAT2).graph.nodes.values())
+
+
 @pytest.mark.parametrize(
     "golden", [FORMAT1, FORMAT2, FORMAT3], ids=["format1", "format2", "format3"]
 )
