@@ -18,17 +18,7 @@ _NO_PARAMS = ("input", "output")
 
 def upstream(graph: Graph, node_id: str) -> set[str]:
     """Every node whose output reaches `node_id` (not the node itself): "everything before"."""
-    parents: dict[str, list[str]] = {}
-    for e in graph.edges:
-        parents.setdefault(e.dst, []).append(e.src)
-    seen: set[str] = set()
-    stack = [node_id]
-    while stack:
-        for src in parents.get(stack.pop(), ()):
-            if src not in seen:
-                seen.add(src)
-                stack.append(src)
-    return seen
+    return graph.upstream(node_id) - {node_id}
 
 
 def freezable(graph: Graph, node_ids) -> list[str]:

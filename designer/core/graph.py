@@ -199,15 +199,23 @@ class Graph:
 
     def downstream(self, start: str) -> set[str]:
         """`start` and every node its output reaches."""
-        children: dict[str, list[str]] = {}
+        return self._reach(start, forward=True)
+
+    def upstream(self, start: str) -> set[str]:
+        """`start` and every node whose output reaches it ("everything before" it)."""
+        return self._reach(start, forward=False)
+
+    def _reach(self, start: str, forward: bool) -> set[str]:
+        step: dict[str, list[str]] = {}
         for e in self.edges:
-            children.setdefault(e.src, []).append(e.dst)
+            a, b = (e.src, e.dst) if forward else (e.dst, e.src)
+            step.setdefault(a, []).append(b)
         seen, stack = {start}, [start]
         while stack:
-            for dst in children.get(stack.pop(), ()):
-                if dst not in seen:
-                    seen.add(dst)
-                    stack.append(dst)
+            for nxt in step.get(stack.pop(), ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
         return seen
 
     # -- mutators ----------------------------------------------------------------------------
