@@ -195,7 +195,8 @@ def carry_over(
     old_counts: dict[str, int] = {}
     for key in old_state:
         old_counts[_layer(key)] = old_counts.get(_layer(key), 0) + 1
-    kept, fresh = [], []
+    kept: list[str] = []
+    fresh: list[str] = []
     for layer, keys in sorted(by_layer.items()):
         old_type = _owner_type(layer, old_types)
         same = (
