@@ -363,7 +363,10 @@ def _frozen_constant(frozen: tuple[str, ...]) -> list[str]:
 
 def _make_model_body(cls: str, frozen: tuple[str, ...]) -> list[str]:
     if not frozen:
-        return [f'{INDENT}"""A fresh, untrained instance of the model."""', f"{INDENT}return {cls}()"]
+        return [
+            f'{INDENT}"""A fresh, untrained instance of the model."""',
+            f"{INDENT}return {cls}()",
+        ]
     return [
         f'{INDENT}"""A fresh instance of the model; the FROZEN layers are not trained."""',
         f"{INDENT}model = {cls}()",
