@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from designer.core.data import BUILTINS, DataError, builtin_names, load_dataset, source_options
+from designer.core.data.downloads import DOWNLOADS
 from designer.core.training.config import DataConfig
 
 EXPECTED = {
@@ -32,8 +33,10 @@ def builtin(name: str, **kw) -> DataConfig:
 
 
 def test_catalog_lists_every_builtin_with_metadata():
-    assert set(builtin_names()) == set(EXPECTED)
+    assert set(builtin_names()) == set(EXPECTED) | set(DOWNLOADS)  # see test_downloads.py
     for name, info in BUILTINS.items():
+        if name in DOWNLOADS:
+            continue
         assert info.title and info.doc and info.task == EXPECTED[name][0]
         assert info.input_shape == EXPECTED[name][1]
     assert source_options("builtin", "moons") == {"n": 400, "noise": 0.1, "seed": 0}

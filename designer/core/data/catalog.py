@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from designer.core.data.downloads import DOWNLOADS
 from designer.core.data.pipeline import BUILTIN_DEFAULTS, SOURCE_DEFAULTS
 
 
@@ -105,6 +106,11 @@ BUILTINS: dict[str, BuiltinInfo] = {
     for name, title, task, shape, doc in _TABLE
 }
 assert set(BUILTINS) == set(BUILTIN_DEFAULTS)
+_SHAPES = {"mnist": (1, 28, 28), "fashion_mnist": (1, 28, 28), "cifar10": (3, 32, 32)}
+BUILTINS |= {  # downloaded into the user cache on first use
+    name: BuiltinInfo(name, d.title, "classification", d.doc, _SHAPES[name])
+    for name, d in DOWNLOADS.items()
+}
 
 
 def builtin_names() -> tuple[str, ...]:

@@ -6,7 +6,7 @@ import inspect
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from designer.core.data import pipeline
+from designer.core.data import downloads, pipeline
 from designer.core.data.dataset import DataError, Dataset
 
 if TYPE_CHECKING:  # config imports the layer specs; only the type is needed here
@@ -17,6 +17,8 @@ def load_dataset(cfg: DataConfig, base_dir: Path | None = None) -> Dataset:
     """Load and split the data `cfg` names. Relative paths are resolved against `base_dir` (the
     project's folder). Every problem is a DataError naming the file, and the row and column."""
     try:
+        if cfg.source == "builtin" and cfg.name in downloads.DOWNLOADS:
+            return _downloaded(cfg)
         arrays = pipeline.load_arrays(
             cfg.source,
             cfg.name,
@@ -36,6 +38,19 @@ def load_dataset(cfg: DataConfig, base_dir: Path | None = None) -> Dataset:
         # NOTE: an input no check foresaw still gets a message naming the data, not a crash.
         what = f"{type(err).__name__}: {err}"
         raise DataError(f"{cfg.path or cfg.name}: cannot load the data ({what})") from err
+    return to_dataset(arrays)
+
+
+def _downloaded(cfg: DataConfig) -> Dataset:
+    """A downloadable built-in (MNIST, ...): fetched into the cache once, read as IDX files."""
+    if cfg.options:
+        raise ValueError(f"{cfg.name}: takes no options, got {', '.join(map(str, cfg.options))}")
+    folder = downloads.fetch(cfg.name, progress=downloads.progress_hook)
+    arrays = pipeline.load_arrays(
+        "idx", path=str(folder), val_fraction=cfg.val_fraction, split_seed=cfg.split_seed
+    )
+    arrays["name"] = cfg.name
+    arrays["class_names"] = downloads.DOWNLOADS[cfg.name].class_names
     return to_dataset(arrays)
 
 
