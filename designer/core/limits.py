@@ -23,7 +23,7 @@ MAX_NAME = 200  # layer names, the project name, type ids and port names
 MAX_STRING = 4_096  # any other text field (a dataset path, a column name)
 
 # -- weights files (safetensors) ---------------------------------------------------------------
-MAX_WEIGHTS_HEADER = 16 * 1024 * 1024  # the JSON header before the tensor bytes
+MAX_WEIGHTS_HEADER = 4 * 1024 * 1024  # the JSON header before the tensor bytes (~40,000 tensors)
 MAX_TENSORS = 20_000  # tensors in one weights file
 
 # -- messages ----------------------------------------------------------------------------------

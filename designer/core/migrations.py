@@ -11,6 +11,9 @@ Format history:
 - 3: an optional top-level "blocks" list of block definitions ({"name", "nodes", "edges"}),
   used by nodes of type "block" (params "block", "num_inputs"). A format-2 file has none.
   Optional node field "frozen": true (transfer learning: the layer is not trained).
+  Optional "weights" ({"file", "sha256"}): the trained weights that belong to the project.
+  Format 3 only adds optional fields (absent means the default): a format-2 file is a valid
+  format-3 file.
 
 NOTE: a step only reshapes what it knows and leaves anything else in place, so the validator
 of the current format reports it. A step checks the fields it consumes itself, so that its

@@ -12,12 +12,22 @@ from designer.core.training.config import TrainingConfig
 EXTENSION = ".netcanvas"
 
 
+@dataclass(frozen=True)
+class WeightsRef:
+    """The trained weights that belong to a project (format 3's optional "weights" field): a
+    file beside it whose name is tied to its content, and that content's SHA-256."""
+
+    file: str  # "model.3fa2c1d0b4e5.safetensors"
+    sha256: str
+
+
 @dataclass
 class Project:
     graph: Graph = field(default_factory=Graph)
     name: str = "untitled"
     training: TrainingConfig = field(default_factory=TrainingConfig)
     path: Path | None = None
+    weights: WeightsRef | None = None
 
     def adopt_file_name(self, path: Path) -> None:
         """An untitled project takes the name of the file it is first saved to (shortened to
@@ -27,5 +37,13 @@ class Project:
 
     @property
     def weights_path(self) -> Path | None:
-        """Trained weights live beside the project: model.netcanvas -> model.safetensors."""
-        return self.path.with_suffix(".safetensors") if self.path else None
+        """The trained weights beside the project file: the file its "weights" field names
+        (beside the file a symlink points to), else model.netcanvas -> model.safetensors (as
+        projects saved before format 3 have them)."""
+        if self.path is None:
+            return None
+        if self.weights is not None:
+            from designer.core.atomic import target_of
+
+            return target_of(self.path).parent / self.weights.file
+        return self.path.with_suffix(".safetensors")

@@ -23,7 +23,7 @@ from designer.core.errors import NetcanvasError, ParamError, ProjectError
 from designer.core.graph import Edge, Graph
 from designer.core.layers import registry
 from designer.core.migrations import CURRENT, migrate
-from designer.core.project import Project
+from designer.core.project import Project, WeightsRef
 from designer.core.training.config import INITS, TrainingConfig
 
 FORMAT_VERSION = CURRENT
@@ -36,9 +36,12 @@ MAX_NAME = limits.MAX_NAME
 
 __all__ = ["atomic_write", "replacing"]  # re-exported: exports and weights write through them
 
-_TOP_KEYS = ("format_version", "app_version", "name", "nodes", "edges", "blocks", "training")
+_TOP_KEYS = (
+    "format_version", "app_version", "name", "nodes", "edges", "blocks", "training", "weights",
+)  # fmt: skip
 _BLOCK_KEYS = ("name", "nodes", "edges")
 _NODE_KEYS = ("id", "type", "name", "params", "pos", "init", "frozen")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _EDGE_KEYS = ("src", "src_port", "dst", "dst_port")
 
 
@@ -61,29 +64,40 @@ def save_project(project: Project, path: str | os.PathLike | None = None) -> Pat
     target = Path(path) if path is not None else project.path
     if target is None:
         raise ProjectError(project.name, "has no file name yet; choose where to save it")
-    data = project_bytes(project, target)
-    try:
-        project_from_dict(parse(data, str(target)), str(target))
-    except ProjectError as e:
-        raise ProjectError(target, f"was not saved: it would not open again ({e.reason})") from None
-    try:
-        atomic_write(target, data)
-    except OSError as e:
-        raise ProjectError(target, f"could not be saved: {e.strerror or e}") from None
+    write_project_data(project_to_dict(project), target)
     project.path = target
     return target
+
+
+def write_project_data(data: dict, path: str | os.PathLike) -> Path:
+    """Write `project_to_dict` output to `path`: checked to load again, then replaced
+    atomically. Safe to call off the GUI thread (it touches no Project). ProjectError if not."""
+    path = Path(path)
+    raw = encode_project(data, path)
+    try:
+        project_from_dict(parse(raw, str(path)), str(path))
+    except ProjectError as e:
+        raise ProjectError(path, f"was not saved: it would not open again ({e.reason})") from None
+    try:
+        atomic_write(path, raw)
+    except OSError as e:
+        raise ProjectError(path, f"could not be saved: {e.strerror or e}") from None
+    return path
 
 
 def project_bytes(project: Project, source: object = None) -> bytes:
     """The one serialisation of a project: the file's bytes, as saves, recovery copies and run
     folders write them. ProjectError if some text can't be written as UTF-8."""
-    text = _pretty(project_to_dict(project)) + "\n"
+    return encode_project(project_to_dict(project), source if source is not None else project.name)
+
+
+def encode_project(data: dict, source: object = "<project>") -> bytes:
+    """`project_to_dict` output as file bytes (see `project_bytes`)."""
     try:
-        return text.encode("utf-8")
+        return (_pretty(data) + "\n").encode("utf-8")
     except UnicodeEncodeError as e:
-        where = source if source is not None else project.name
         raise ProjectError(
-            where, f"could not be saved: text that is not valid Unicode ({e.reason})"
+            source, f"could not be saved: text that is not valid Unicode ({e.reason})"
         ) from None
 
 
@@ -94,6 +108,8 @@ def project_to_dict(project: Project) -> dict:
     if not data["blocks"]:
         del data["blocks"]  # optional: a project without blocks reads as before
     data["training"] = project.training.to_dict()
+    if project.weights is not None:
+        data["weights"] = {"file": project.weights.file, "sha256": project.weights.sha256}
     return data
 
 
@@ -108,9 +124,10 @@ def project_from_dict(data: object, source: str = "<project>") -> Project:
         name = _string(data.get("name", default), "name", source, MAX_NAME, empty=True)
         graph = _graph(data, source)
         training = _training(data.get("training", {}), source)
+        weights = _weights(data["weights"], source) if "weights" in data else None
     except RecursionError:
         _fail(source, "", "is nested too deeply to be a project file")
-    return Project(graph=graph, name=name, training=training)
+    return Project(graph=graph, name=name, training=training, weights=weights)
 
 
 def graph_to_data(graph: Graph, node_ids: object = None) -> dict:
@@ -386,6 +403,17 @@ def _edge(raw: object, field: str, source: str, nodes: dict[str, dict]) -> Edge:
     if ends["src"] == ends["dst"]:
         _fail(source, field, "connects a layer to itself")
     return Edge(**ends)
+
+
+def _weights(raw: object, source: str) -> WeightsRef:
+    ref = _object(raw, "weights", source, ("file", "sha256"), required=("file", "sha256"))
+    file = _string(ref["file"], "weights.file", source, MAX_NAME + 32)
+    if file != Path(file).name or "\\" in file or not file.endswith(".safetensors"):
+        _fail(source, "weights.file", "expected a .safetensors file name beside the project")
+    sha = _string(ref["sha256"], "weights.sha256", source, 64)
+    if not _SHA256.match(sha):
+        _fail(source, "weights.sha256", "expected 64 lowercase hexadecimal digits")
+    return WeightsRef(file, sha)
 
 
 def _training(raw: object, source: str) -> TrainingConfig:

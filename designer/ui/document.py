@@ -47,6 +47,7 @@ class Document(QObject):
     modified_changed = Signal(bool)
     project_replaced = Signal()  # set_project(): views rebuild from the new graph
     refused = Signal(str)  # why the last edit was not made
+    edited = Signal()  # any change to the project: an undo step done/undone, a setting
 
     def __init__(self, project: Project | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -118,6 +119,7 @@ class Document(QObject):
         """Training settings changed (they are not on the undo stack)."""
         self._settings_dirty = True
         self._emit_modified()
+        self.edited.emit()
 
     def mark_saved(self) -> None:
         self._settings_dirty = False
@@ -129,6 +131,7 @@ class Document(QObject):
 
     def _on_index_changed(self, _index: int) -> None:
         self._flush()
+        self.edited.emit()
 
     def _emit_modified(self) -> None:
         now = self.is_modified()

@@ -7,11 +7,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+)
 from PySide6.QtGui import QKeySequence as Keys
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -22,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.core.project import EXTENSION, Project
-from designer.ui.autosave import INTERVAL_MS, AutoSaver
+from designer.ui.autosave import IDLE_CHOICES_MS, IDLE_MS, SETTING, AutoSaver
 from designer.ui.canvas.view import CanvasView
 from designer.ui.code_view import CodeView
 from designer.ui.document import Document
@@ -34,33 +40,76 @@ from designer.ui.runs_panel import install as install_experiments
 from designer.ui.summary_view import SummaryView
 from designer.ui.theme import BANNER_STYLE
 
+__all__ = ["Answer", "MainWindow"]
+
 CLIPBOARD_MIME = "application/x-netcanvas-graph"
 STATE_VERSION = 2  # bump when the default dock arrangement changes
 TRAINING_REASON = "Training is running: stop it to edit the network."
 
 
-class MainWindow(ProjectFiles, QMainWindow):
+class _Training:
+    """The TrainingLink the file controller gets: the window's training panel, if built."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+
+    def stop(self) -> bool:
+        panel = self.window._training_panel  # never built: nothing is training
+        return panel is None or not panel.is_training or panel.stop_and_wait()
+
+    def trained_state(self) -> dict | None:
+        panel = self.window._training_panel  # never built: nothing was trained
+        return panel.trained_state() if panel is not None else None
+
+    def use_weights(self, state: dict, path: Path) -> None:
+        panel = self.window.training_panel
+        if panel is not None:
+            panel.use_weights(state, path)
+
+
+def _forward(name: str) -> property:
+    """A window attribute that is the file controller's (the dialogs tests answer)."""
+    return property(
+        lambda self: getattr(self.files, name), lambda self, v: setattr(self.files, name, v)
+    )
+
+
+class MainWindow(QMainWindow):
     """One open project. Dialog answers are injectable (`ask_*` attributes) for tests.
 
-    New/open/save, recent files, examples, weights and recovery live in ProjectFiles.
+    New/open/save, recent files, examples, weights and recovery live in the composed
+    `files` controller (designer.ui.project_files.ProjectFiles).
     """
+
+    ask_save_changes = _forward("ask_save_changes")
+    ask_open_path = _forward("ask_open_path")
+    ask_save_path = _forward("ask_save_path")
+    ask_recoveries = _forward("ask_recoveries")
+    show_error = _forward("show_error")
 
     def __init__(
         self,
         project: Project | None = None,
         settings: QSettings | None = None,
-        autosave_ms: int = INTERVAL_MS,
+        autosave_ms: int | None = None,
         recovery_dir: Path | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings or QSettings()
         self.document = Document(project or Project(), self)
-        self.ask_save_changes: Callable[[], Answer] = self._ask_save_changes
-        self.ask_open_path: Callable[[], str] = self._ask_open_path
-        self.ask_save_path: Callable[[], str] = self._ask_save_path
-        self.show_error: Callable[[str, str], None] = self._show_error
+        if autosave_ms is None:
+            autosave_ms = _int(self.settings.value(SETTING, IDLE_MS), IDLE_MS)
         self.autosaver = AutoSaver(self.document, autosave_ms, recovery_dir, self)
         self.recovery_dir = recovery_dir
+        self.files = ProjectFiles(
+            self.document, self.settings, self.autosaver, _Training(self), self, recovery_dir
+        )
+        self.files.shown.connect(self._project_shown)
+        self.files.saved.connect(lambda _path: self._update_title())
+        self.files.message.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
+        self.autosaver.written.connect(
+            lambda error: error and self.statusBar().showMessage(error, 10000)
+        )
         self.start_page = None  # the start dialog, while designer.app shows one
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
@@ -83,6 +132,7 @@ class MainWindow(ProjectFiles, QMainWindow):
     # -- layout ----------------------------------------------------------------------------
     def _build_central(self) -> None:
         self.banner = QLabel(objectName="banner", wordWrap=True)
+        self.banner.setTextFormat(Qt.TextFormat.PlainText)  # failure text quotes user input
         self.banner.setStyleSheet(BANNER_STYLE)
         self.banner.hide()
         self._banner_failure = False
@@ -167,7 +217,7 @@ class MainWindow(ProjectFiles, QMainWindow):
         return panel
 
     def _build_status(self) -> None:
-        self.summary_label = QLabel()
+        self.summary_label = QLabel(textFormat=Qt.TextFormat.PlainText)
         self.statusBar().addPermanentWidget(self.summary_label)
         self.document.analysis_changed.connect(lambda a: self.summary_label.setText(a.summary()))
         self.summary_label.setText(self.document.analysis.summary())
@@ -211,13 +261,16 @@ class MainWindow(ProjectFiles, QMainWindow):
         self._action(file, "&New", self.new_project, std.New, "new")
         self._action(file, "&Open…", self.open_dialog, std.Open, "open")
         self.recent_menu = file.addMenu("Open &Recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.recent_menu.aboutToShow.connect(lambda: self.files.fill_recent_menu(self.recent_menu))
         self.examples_menu = file.addMenu("&Examples")
-        self.examples_menu.aboutToShow.connect(self._fill_examples_menu)
+        self.examples_menu.aboutToShow.connect(
+            lambda: self.files.fill_examples_menu(self.examples_menu)
+        )
         file.addSeparator()
         self._action(file, "&Save", self.save, std.Save, "save")
         self._action(file, "Save &As…", self.save_as, std.SaveAs, "save_as")
-        self._action(file, "&Export…", self.export, "Ctrl+E", "export")
+        self._action(file, "&Export…", self.files.export, "Ctrl+E", "export")
+        self._build_autosave_menu(file.addMenu("Recovery &Copies"))
         file.addSeparator()
         self._action(file, "&Quit", self.close, std.Quit, "quit")
 
@@ -246,6 +299,56 @@ class MainWindow(ProjectFiles, QMainWindow):
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
 
+    def _build_autosave_menu(self, menu) -> None:
+        """The autosave setting: how long after the last change the recovery copy is written."""
+        group = QActionGroup(self)
+        for ms in IDLE_CHOICES_MS:
+            action = menu.addAction(f"Written {ms // 1000} s after the last change")
+            action.setCheckable(True)
+            action.setChecked(ms == self.autosaver.idle_ms)
+            action.setObjectName(f"autosave_{ms}")
+            group.addAction(action)
+            action.triggered.connect(lambda _c=False, v=ms: self.set_autosave_delay(v))
+
+    def set_autosave_delay(self, ms: int) -> None:
+        self.autosaver.set_idle_ms(ms)
+        self.settings.setValue(SETTING, ms)
+
+    # -- files (the controller's; here for the menus, the start page and tests) --------------
+    def open_path(self, path, as_template: bool = False) -> bool:
+        return self.files.open_path(path, as_template)
+
+    def open_dialog(self) -> None:
+        self.files.open_dialog()
+
+    def open_example(self, name: str) -> bool:
+        return self.files.open_example(name)
+
+    def new_project(self) -> None:
+        self.files.new_project()
+
+    def save(self) -> bool:
+        return self.files.save()
+
+    def save_as(self) -> bool:
+        return self.files.save_as()
+
+    def save_to(self, path) -> bool:
+        return self.files.save_to(path)
+
+    def maybe_save(self) -> bool:
+        return self.files.maybe_save()
+
+    def offer_recovery(self, ask=None) -> bool:
+        return self.files.offer_recovery(ask)
+
+    def set_project(self, project: Project, modified: bool = False) -> None:
+        self.files.set_project(project, modified)
+
+    def _project_shown(self) -> None:
+        self._update_title()
+        self.canvas.fit_to_view(readable=True)
+
     def _update_edit_actions(self) -> None:
         has = bool(self.document.selection)
         for action in (
@@ -258,8 +361,7 @@ class MainWindow(ProjectFiles, QMainWindow):
 
     # -- title, read-only, training --------------------------------------------------------
     def display_name(self) -> str:
-        project = self.document.project
-        return project.path.stem if project.path else project.name
+        return self.files.display_name()
 
     def _update_title(self) -> None:
         self.setWindowTitle(f"{self.display_name()}[*] — Netcanvas")
@@ -329,8 +431,8 @@ class MainWindow(ProjectFiles, QMainWindow):
 
     # -- Qt events -------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
-        if not (self._stop_training() and self.maybe_save()):
-            event.ignore()
+        if not (self.files.training.stop() and self.maybe_save()):
+            event.ignore()  # also when the save failed: its dialog said why
             return
         if self._training_panel is not None:
             self._training_panel.stop_and_wait()  # also joins a dataset preview still loading
@@ -363,3 +465,10 @@ def _project_urls(mime: QMimeData) -> list[Path]:
         for url in mime.urls()
         if url.isLocalFile() and url.toLocalFile().endswith(EXTENSION)
     ]
+
+
+def _int(value: object, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default

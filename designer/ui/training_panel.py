@@ -134,7 +134,11 @@ class TrainingPanel(QWidget):
 
         model, _source = build_model(self.document.graph, self.document.project.name)
         weights.load_weights(model, path)
-        self._trained = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+        self.use_weights({k: v.detach().cpu().clone() for k, v in model.state_dict().items()}, path)
+
+    def use_weights(self, state: dict, path) -> None:
+        """Take weights already read and checked to fit the graph (designer.core.weights)."""
+        self._trained = state
         self.status.setText(f"Loaded trained weights from {path}")
 
     def start(self) -> bool:
@@ -340,6 +344,7 @@ class TrainingPanel(QWidget):
 
 def _text_label(text: str) -> QLabel:
     label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)  # file names and error text, never HTML
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label

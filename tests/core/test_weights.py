@@ -95,7 +95,7 @@ def test_corrupt_file_is_one_clear_error(damage, tmp_path):
     with pytest.raises(WeightsError) as err:
         load_weights(mlp(16), path)
     message = str(err.value)
-    assert message.startswith(f"{path}: is not a valid weights file (safetensors: ")
+    assert message.startswith(f"{path}: is not a valid weights file (")
     assert "\n" not in message
 
 

@@ -92,7 +92,7 @@ def test_save_and_open_round_trip_in_a_new_window(make_window, tmp_path):
     assert second.document.graph.same_as(first.document.graph)
     assert second.document.project.path == path
     assert not second.document.is_modified()
-    assert second.recent_files()[0] == str(path.resolve())
+    assert second.files.recent_files()[0] == str(path.resolve())
     assert second.summary_label.text() == first.document.analysis.summary()
 
 
@@ -265,11 +265,11 @@ def test_dock_layout_persists(make_window, settings):
 
 def test_recent_files_keep_ten_newest(window, tmp_path):
     for i in range(12):
-        window._add_recent(tmp_path / f"p{i}.netcanvas")
-    recent = window.recent_files()
+        window.files.add_recent(tmp_path / f"p{i}.netcanvas")
+    recent = window.files.recent_files()
     assert len(recent) == 10
     assert recent[0].endswith("p11.netcanvas")
-    window._fill_recent_menu()
+    window.files.fill_recent_menu(window.recent_menu)
     names = [a.text() for a in window.recent_menu.actions() if a.text()]
     assert names[0] == "p11.netcanvas"
 
@@ -288,7 +288,8 @@ def test_trained_weights_are_saved_beside_and_loaded_on_open(make_window, tmp_pa
     monkeypatch.setattr(first.training_panel, "trained_state", lambda: state)
     path = tmp_path / "net.netcanvas"
     assert first.save_to(path)
-    assert (tmp_path / "net.safetensors").exists()
+    weights = first.document.project.weights_path  # net.<hash>.safetensors, named in the file
+    assert weights.parent == tmp_path and weights.name.startswith("net.") and weights.exists()
 
     second = make_window()
     assert second.open_path(path)
@@ -301,7 +302,7 @@ def test_export_action_opens_the_export_dialog(window, qtbot):
     build_mlp(window.document)
     window.show()
     window.findChild(type(window.undo_action), "export").trigger()
-    dialog = window.export_dialog
+    dialog = window.files.export_dialog
     qtbot.waitUntil(dialog.isVisible)
     assert dialog.document is window.document
     dialog.reject()
@@ -340,7 +341,7 @@ def test_real_training_locks_editing_then_save_writes_weights(window, qtbot, tmp
     assert panel.trained_state() is not None
     path = tmp_path / "iris.netcanvas"
     assert window.save_to(path)
-    assert (tmp_path / "iris.safetensors").stat().st_size > 0
+    assert window.document.project.weights_path.stat().st_size > 0
 
 
 def test_hidden_summary_and_code_docks_catch_up_when_shown(window, qtbot):
