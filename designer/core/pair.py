@@ -35,7 +35,8 @@ def save_pair(project: Project, path: str | os.PathLike, state: dict | None = No
     path = Path(path)
     folder = target_of(path).parent
     notes: list[str] = []
-    data, sha = None, None
+    data: bytes | None = None
+    sha = ""
     if state is not None:
         if _fits(project, state):
             from designer.core.weights import encode_weights
@@ -49,7 +50,7 @@ def save_pair(project: Project, path: str | os.PathLike, state: dict | None = No
         if data is None:
             notes.append(NOT_FITTING)
     ref = WeightsRef(weights_name(path.stem, sha), sha) if data is not None else None
-    if ref is not None:
+    if ref is not None and data is not None:
         target = folder / ref.file
         if not (target.is_file() and _sha_of(target) == sha):
             atomic_write(target, data)
@@ -101,18 +102,19 @@ def _fits(project: Project, state: dict) -> bool:
     return True
 
 
-def _kept(project: Project) -> tuple[bytes | None, str | None]:
+def _kept(project: Project) -> tuple[bytes | None, str]:
     """The bytes and hash of the project's current weights file if it is intact and still
     fits the graph."""
     from designer.core.weights import state_for
 
-    if check_pair(project) is not None:
-        return None, None
+    path = project.weights_path
+    if path is None or check_pair(project) is not None:
+        return None, ""
     try:
-        state_for(project.graph, project.name, project.weights_path)
-        data = project.weights_path.read_bytes()
+        state_for(project.graph, project.name, path)
+        data = path.read_bytes()
     except (NetcanvasError, OSError):
-        return None, None
+        return None, ""
     return data, hashlib.sha256(data).hexdigest()
 
 

@@ -200,7 +200,11 @@ class AutoSaver(QObject):
         self._pending_since: float | None = None
         self._stopped = False
         document.edited.connect(self.schedule)
-        document.modified_changed.connect(lambda modified: modified or self.remove())
+        document.modified_changed.connect(self._modified_changed)
+
+    def _modified_changed(self, modified: bool) -> None:
+        if not modified:
+            self.remove()  # saved, or undone back to the saved state
 
     @property
     def idle_ms(self) -> int:

@@ -107,9 +107,7 @@ class MainWindow(QMainWindow):
         self.files.shown.connect(self._project_shown)
         self.files.saved.connect(lambda _path: self._update_title())
         self.files.message.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
-        self.autosaver.written.connect(
-            lambda error: error and self.statusBar().showMessage(error, 10000)
-        )
+        self.autosaver.written.connect(self._autosave_written)
         self.start_page = None  # the start dialog, while designer.app shows one
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
@@ -344,6 +342,10 @@ class MainWindow(QMainWindow):
 
     def set_project(self, project: Project, modified: bool = False) -> None:
         self.files.set_project(project, modified)
+
+    def _autosave_written(self, error: str) -> None:
+        if error:
+            self.statusBar().showMessage(error, 10000)
 
     def _project_shown(self) -> None:
         self._update_title()

@@ -161,10 +161,10 @@ class ProjectFiles(QObject):
         return self.save_to(path) if path else self.save_as()
 
     def save_as(self) -> bool:
-        path = self.ask_save_path()
-        if not path:
+        answer = self.ask_save_path()
+        if not answer:
             return False
-        path = Path(path)
+        path = Path(answer)
         if path.suffix != EXTENSION:
             path = path.with_name(path.name + EXTENSION)
         return self.save_to(path)
@@ -238,7 +238,13 @@ class ProjectFiles(QObject):
     # -- recent files and examples ---------------------------------------------------------
     def recent_files(self) -> list[str]:
         value = self.settings.value("recent", [])
-        items = [value] if isinstance(value, str) else list(value or [])
+        items = (
+            [value]
+            if isinstance(value, str)
+            else list(value or [])
+            if isinstance(value, list | tuple)
+            else []
+        )
         return [p for p in items if p][:MAX_RECENT]
 
     def add_recent(self, path: Path) -> None:
