@@ -112,6 +112,8 @@ def test_format3_golden_file_loads_the_optional_frozen_flag():
     assert g.nodes["n2"].frozen is True and g.nodes["n4"].frozen is False  # written false
     assert not g.nodes["n3"].frozen  # absent: trainable
     assert not any(n.frozen for n in load_project(FORMAT2).graph.nodes.values())
+
+
 def test_format3_golden_file_loads_the_weights_it_names():
     project = load_project(FORMAT3)
     assert load_project(FORMAT2).weights is None  # optional: absent in older files
