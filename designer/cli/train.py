@@ -21,6 +21,12 @@ def add_arguments(p) -> None:
         help="also copy weights and metrics to DIR (every run is recorded under runs/<name>/)",
     )
     p.add_argument("--tensorboard", metavar="DIR", help="write the run's scalars for TensorBoard")
+    p.add_argument(
+        "--init-from",
+        metavar="W",
+        help="start from weights file W (safetensors or a weights-only .pt state_dict): "
+        "layers with the same name, type and shapes keep its weights, the rest start fresh",
+    )
 
 
 def run(args) -> int:
@@ -31,6 +37,13 @@ def run(args) -> int:
     project = load(path)
     if args.epochs is not None and args.epochs < 1:
         raise UsageError(f"--epochs: expected an integer ≥ 1, got {args.epochs}")
+    if args.init_from:
+        import dataclasses
+
+        existing(args.init_from)
+        start = str(Path(args.init_from).resolve())
+        project.training = dataclasses.replace(project.training, init_from=start)
+        _say_warm_start(project)
     out = Path(args.out) if args.out else None
     result, recorded = record_cli_run(
         project, runs_root(path), epochs=args.epochs, device=args.device, out=out
@@ -45,3 +58,13 @@ def run(args) -> int:
 
         print(f"TensorBoard scalars: {write_scalars(recorded, args.tensorboard)}")
     return 0
+
+
+def _say_warm_start(project) -> None:
+    """Which layers keep the --init-from weights (a dry run of the same matching)."""
+    from designer.core.compiler import build_model
+    from designer.core.pretrained import warm_start_file
+
+    model, source = build_model(project.graph, project.name)
+    report = warm_start_file(model, project.graph, source, project.training.init_from)
+    print(f"Warm start from {Path(project.training.init_from).name}: {report.summary()}")

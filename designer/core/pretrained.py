@@ -168,8 +168,8 @@ class CarryReport:
         if not self.kept:
             return "no layer kept its weights: every layer starts fresh"
         return (
-            f"{len(self.kept)} layer{_s(self.kept)} kept their weights; "
-            f"{len(self.fresh)} start fresh: {_first(self.fresh, 4)}"
+            f"{len(self.kept)} layer{_s(self.kept)} kept {'its' if len(self.kept) == 1 else 'their'} weights; "
+            f"{len(self.fresh)} start{'s' * (len(self.fresh) == 1)} fresh: {_first(self.fresh, 4)}"
         )
 
 
@@ -211,6 +211,30 @@ def carry_over(
                 for k in keys:
                     state[k].copy_(old_state[k].to(state[k].dtype))
     return CarryReport(tuple(kept), tuple(fresh))
+
+
+def warm_start_file(model, graph, source, path: str | os.PathLike) -> CarryReport:
+    """Warm start from a weights file. The layer types come from the project saved beside it
+    (a run folder holds one); without one, layers are matched by name and shapes only."""
+    from designer.core.project import EXTENSION
+
+    path = Path(path)
+    old_state = read_state_dict(path)
+    new_types = layer_types(graph, source)
+    old_types = dict(new_types)
+    beside = sorted(path.parent.glob(f"*{EXTENSION}"))
+    if len(beside) == 1:
+        from designer.core.compiler import build_model
+        from designer.core.errors import NetcanvasError
+        from designer.core.project_io import load_project
+
+        try:
+            old = load_project(beside[0])
+            _, old_source = build_model(old.graph, old.name)
+            old_types = layer_types(old.graph, old_source)
+        except NetcanvasError:
+            pass  # a broken or foreign project: fall back to names and shapes
+    return carry_over(model, old_state, old_types, new_types)
 
 
 def _layer(key: str) -> str:

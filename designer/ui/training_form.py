@@ -40,6 +40,8 @@ LABELS = {
     "amp": "Mixed precision",
     "grad_clip": "Gradient clip",
     "early_stopping": "Early stopping",
+    "freeze_batchnorm": "Frozen BatchNorm: keep stats",
+    "memory_budget_mb": "Memory budget (MB)",
 }
 LR_RANGE = (1e-5, 10.0)  # what the form offers; the spec itself allows more
 INT_MAX = 2**31 - 1  # QSpinBox is 32-bit
@@ -77,6 +79,8 @@ class SettingsForm(QWidget):
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         for name, spec in TRAINING_SPECS.items():
+            if spec.kind is dict or (spec.kind is str and spec.choices is None):
+                continue  # file-level settings (lr_multipliers, init_from): not a form field
             editor = self._make_editor(name, spec)
             editor.setToolTip(f"{spec.doc} ({spec.describe()})")
             self.editors[name] = editor
@@ -100,6 +104,8 @@ class SettingsForm(QWidget):
             spin.setKeyboardTracking(False)
             if name == "early_stopping":
                 spin.setSpecialValueText("off")
+            if name == "memory_budget_mb":
+                spin.setSpecialValueText("automatic")
             spin.valueChanged.connect(lambda _v, n=name: self._commit(n))
             return spin
         line = QLineEdit()

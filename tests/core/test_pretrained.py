@@ -125,7 +125,7 @@ def test_an_edited_trained_mlp_keeps_the_weights_of_unchanged_layers():
     for key, value in trained.items():
         assert torch.equal(state[key], value), key  # every old layer is unchanged: kept
     assert torch.equal(new_model.middle.weight, fresh_middle)
-    assert report.summary().startswith(f"{len(report.kept)} layers kept their weights; 1 start")
+    assert report.summary().startswith(f"{len(report.kept)} layers kept their weights; 1 starts")
 
 
 def test_a_layer_whose_type_or_shape_changed_starts_fresh():
@@ -135,3 +135,33 @@ def test_a_layer_whose_type_or_shape_changed_starts_fresh():
     report = carry_over(new, old.state_dict(), old_types, {"linear1": "linear", "linear3": "x"})
     assert report.kept == () and report.fresh == ("linear1", "linear3")
     assert not torch.equal(new.linear3.bias, old.linear3.bias)
+
+
+def test_train_init_from_keeps_the_unchanged_layers_of_a_trained_run(tmp_path, capsys):
+    from designer.cli import main
+    from designer.core.project_io import load_project, save_project
+    from tests.core.helpers import iris_file
+
+    project_file = iris_file(tmp_path, epochs=2)
+    assert main(["train", str(project_file), "--out", str(tmp_path / "run")]) == 0
+    weights = tmp_path / "run" / "weights.safetensors"
+    trained = read_state_dict(weights)
+
+    project = load_project(project_file)  # "logits" renamed: a new layer, so it starts fresh
+    project.graph.rename(project.graph.by_name("logits").id, "classes")
+    edited = save_project(project, tmp_path / "renamed.netcanvas")
+    capsys.readouterr()
+    assert main(["train", str(edited), "--epochs", "1", "--init-from", str(weights)]) == 0
+    said = capsys.readouterr().out
+    assert (
+        "Warm start from weights.safetensors: 1 layer kept its weights; 1 starts fresh: classes"
+        in said
+    )
+
+    warm = load_project(edited)
+    warm.training = dataclasses.replace(warm.training, init_from=str(weights))
+    model, _, data = prepare(warm)
+    assert torch.equal(model.hidden.weight, trained["hidden.weight"])
+    assert torch.equal(model.hidden.bias, trained["hidden.bias"])
+    assert not torch.equal(model.classes.weight, trained["logits.weight"])
+    assert any(n.startswith("warm start from weights.safetensors: 1 layer") for n in data.notes)

@@ -58,6 +58,12 @@ class TrainingConfig:
     amp: str = "off"
     grad_clip: float = 0.0  # 0 = off
     early_stopping: int = 0  # patience in epochs; 0 = off
+    # Transfer learning: frozen BatchNorm layers keep their statistics (eval mode); learning
+    # rate factors per layer or block (module path -> factor); a weights file to start from.
+    freeze_batchnorm: bool = True
+    lr_multipliers: dict = field(default_factory=dict)
+    init_from: str = ""
+    memory_budget_mb: int = 0  # data larger than this streams from disk; 0 = automatic
     data: DataConfig = field(default_factory=DataConfig)
 
     def to_dict(self) -> dict:
@@ -90,6 +96,21 @@ def _checked(
         options = out["options"]
         assert isinstance(options, dict)  # ParamSpec(kind=dict) checked it
         out["options"] = dict(options)
+    if "lr_multipliers" in out:
+        out["lr_multipliers"] = _multipliers(out["lr_multipliers"])
+    return out
+
+
+def _multipliers(raw) -> dict[str, float]:
+    """{"backbone": 0.1, "head": 1}: layer or block names to positive learning-rate factors."""
+    out = {}
+    for name, factor in dict(raw).items():
+        ok = isinstance(factor, int | float) and not isinstance(factor, bool)
+        if not ok or not 0 < factor <= 1000:
+            raise ParamError(
+                f"lr_multipliers.{name}", f"expected a number above 0 and ≤ 1000, got {factor!r}"
+            )
+        out[str(name)] = float(factor)
     return out
 
 
@@ -111,6 +132,21 @@ TRAINING_SPECS: dict[str, ParamSpec] = {
     "amp": ParamSpec("amp", str, "off", "Mixed precision on CUDA", choices=AMP),
     "grad_clip": ParamSpec("grad_clip", float, 0.0, "Max gradient norm; 0 = off", minimum=0.0),
     "early_stopping": ParamSpec("early_stopping", int, 0, "Patience in epochs; 0 = off", minimum=0),
+    "freeze_batchnorm": ParamSpec(
+        "freeze_batchnorm", bool, True, "Frozen BatchNorm layers keep their statistics"
+    ),
+    "lr_multipliers": ParamSpec(
+        "lr_multipliers", dict, {}, "Learning-rate factor per layer or block, by name"
+    ),
+    "init_from": ParamSpec("init_from", str, "", "Weights file to start from (warm start)"),
+    "memory_budget_mb": ParamSpec(
+        "memory_budget_mb",
+        int,
+        0,
+        "Data larger than this (MB) streams from disk; 0 = automatic",
+        minimum=0,
+        maximum=1 << 24,
+    ),
 }
 
 DATA_SPECS: dict[str, ParamSpec] = {

@@ -42,6 +42,12 @@ def prepare(project, base_dir: Path | None = None):
     data = load_dataset(config.data, base_dir)
     data = fit_to_input(data, project.graph, source)
     check_output(data, project.graph, source, config.loss)
+    if config.init_from:  # warm start: unchanged layers keep the file's weights
+        from designer.core.pretrained import warm_start_file
+
+        where = Path(config.init_from).expanduser()
+        report = warm_start_file(model, project.graph, source, Path(base_dir or ".") / where)
+        data.notes.append(f"warm start from {where.name}: {report.summary()}")
     return model, source, data
 
 
