@@ -1,51 +1,64 @@
-"""`netcanvas export FILE --format F -o OUT`: the model as Python, ONNX, PT2 or a training script."""
+"""`netcanvas export FILE --format F -o OUT`: every format of designer.core.export.FORMATS."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from designer.cli.common import UsageError, existing, load
+from designer.core.export import FORMATS, export, export_format
 
 NAME = "export"
-HELP = "write the model as Python, ONNX, PT2 or a training script"
-FORMATS = ("python", "onnx", "pt2", "script")
+HELP = "write the model as " + ", ".join(f.title for f in FORMATS)
+
+
+def _format_help() -> str:
+    return "; ".join(f"{f.key}: {f.title}" for f in FORMATS)
 
 
 def add_arguments(p) -> None:
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--format", "-f", required=True, choices=FORMATS)
+    p.add_argument(
+        "--format", "-f", required=True, choices=[f.key for f in FORMATS], help=_format_help()
+    )
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="file to write")
+    with_weights = ", ".join(f.key for f in FORMATS if f.takes_weights)
     p.add_argument(
         "--weights",
         metavar="W",
-        help="safetensors weights to export (onnx, pt2); default: the ones beside FILE, if any",
+        help=f"safetensors weights to export ({with_weights}); default: the ones beside FILE, "
+        "if any",
     )
 
 
 def run(args) -> int:
-    from designer.core import export
-
+    fmt = export_format(args.format)
     path = existing(args.file)
     project = load(path)
     out = Path(args.output)
-    if args.format in ("python", "script"):
+    if args.weights and not fmt.takes_weights:
+        with_weights = ", ".join(f.key for f in FORMATS if f.takes_weights)
+        raise UsageError(f"--weights applies to --format {with_weights} only")
+    weights = None
+    if fmt.takes_weights:
+        weights = Path(args.weights) if args.weights else project.weights_path
         if args.weights:
-            raise UsageError("--weights applies to --format onnx and pt2 only")
-        writer = export.export_python if args.format == "python" else export.export_training_script
-        writer(project, out)
-        print(f"Wrote {out}")
-        return 0
-    weights = Path(args.weights) if args.weights else project.weights_path
-    if args.weights:
-        existing(args.weights)
-    elif weights is not None and not weights.is_file():
-        weights = None
-    writer = export.export_onnx if args.format == "onnx" else export.export_pt2
-    writer(project, out, weights=weights)
-    note = (
-        f"weights from {weights}"
-        if weights
-        else "untrained weights: no weights file beside the project"
-    )
-    print(f"Wrote {out} ({note})")
+            existing(args.weights)
+        elif weights is not None and not weights.is_file():
+            weights = None
+        if weights is None and fmt.needs_weights:
+            raise UsageError(
+                f"--format {fmt.key} needs trained weights: pass --weights W, or train first "
+                "(netcanvas train saves them beside the project)"
+            )
+    done = export(project, fmt.key, out, weights)
+    tail = ""
+    if fmt.takes_weights:
+        tail = (
+            f" (weights from {weights})"
+            if weights
+            else " (untrained weights: no weights file beside the project)"
+        )
+    print(f"Wrote {done.path}{tail}")
+    for note in done.notes:
+        print(f"Note: {note}")
     return 0

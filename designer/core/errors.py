@@ -2,6 +2,21 @@
 
 from __future__ import annotations
 
+FIRST_LINE = 200  # characters of an exception's first line shown to the user
+
+
+def first_line(exc: BaseException, with_type: bool = False, limit: int = FIRST_LINE) -> str:
+    """The first non-blank line of `exc`'s message, clipped to `limit` characters; the type's
+    name when the message is empty. `with_type` prefixes "TypeName: " (for unexpected errors,
+    whose type says what went wrong)."""
+    text = next((s.strip() for s in str(exc).splitlines() if s.strip()), "")
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    name = type(exc).__name__
+    if not text:
+        return name
+    return f"{name}: {text}" if with_type else text
+
 
 class NetcanvasError(Exception):
     """Base of every error that is the user's input, not a bug. Front ends show `str(err)`."""

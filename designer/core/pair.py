@@ -93,11 +93,12 @@ def remove_stale_weights(folder: Path, stem: str, keep: str) -> None:
 
 def _fits(project: Project, state: dict) -> bool:
     from designer.core.compiler import build_model
+    from designer.core.weights import load_state
 
     try:
         model, _source = build_model(project.graph, project.name)
-        model.load_state_dict(state, strict=True)
-    except (NetcanvasError, RuntimeError):
+        load_state(model, state)
+    except NetcanvasError:
         return False
     return True
 

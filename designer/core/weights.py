@@ -20,12 +20,13 @@ import json
 import math
 import os
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from designer import __version__
 from designer.core import limits
-from designer.core.errors import NetcanvasError
+from designer.core.errors import NetcanvasError, first_line
 from designer.core.project_io import atomic_write
 
 # safetensors dtype names -> bytes per element
@@ -152,7 +153,7 @@ def read_weights(path: str | os.PathLike) -> dict:
     try:
         return load(raw)
     except (SafetensorError, ValueError, RuntimeError) as e:
-        detail = limits.clip(str(e).splitlines()[0]) if str(e) else type(e).__name__
+        detail = limits.clip(first_line(e))
         raise _bad(path, f"safetensors: {detail}") from None
     except MemoryError:
         raise WeightsError(f"{path}: too big to load into memory") from None
@@ -165,22 +166,9 @@ def load_weights(model, path: str | os.PathLike) -> list[str]:
 
     infos = read_header(path)
     expected = model.state_dict()
-    for key, want in expected.items():
-        if key not in infos:
-            raise WeightsError(
-                f"{path}: does not fit this model: tensor {key!r} is missing from the file"
-            )
-        if tuple(infos[key].shape) != tuple(want.shape):
-            raise WeightsError(
-                f"{path}: does not fit this model: tensor {key!r} is "
-                f"{_dims(infos[key].shape)} in the file but {_dims(want.shape)} in the model"
-            )
-    extra = sorted(k for k in infos if k not in expected)
-    if extra:
-        raise WeightsError(
-            f"{path}: does not fit this model: the file has a tensor "
-            f"{limits.clip(repr(extra[0]))} the model lacks"
-        )
+    check_fits(
+        expected, {k: i.shape for k, i in infos.items()}, f"{path}: does not fit this model"
+    )
     tensors = read_weights(path)
     notes: list[str] = []
     converted, bad = [], []
@@ -212,6 +200,36 @@ def load_weights(model, path: str | os.PathLike) -> list[str]:
         )
     model.load_state_dict(tensors, strict=True)
     return notes
+
+
+TRAINED = "The trained weights no longer fit the model on the canvas (it changed since training)"
+
+
+def check_fits(
+    expected: Mapping, found: Mapping, lead: str, holder: str = "the file"
+) -> None:
+    """The one check that weights fit a graph: `found` (name -> shape) against `expected`
+    (the model's state dict). WeightsError "`lead`: ..." naming the first tensor that is
+    missing, shaped differently, or extra (`holder` says where it was looked for)."""
+    for key, want in expected.items():
+        if key not in found:
+            raise WeightsError(f"{lead}: tensor {key!r} is missing from {holder}")
+        if tuple(found[key]) != tuple(want.shape):
+            raise WeightsError(
+                f"{lead}: tensor {key!r} is {_dims(found[key])} in {holder} but "
+                f"{_dims(want.shape)} in the model"
+            )
+    extra = sorted(k for k in found if k not in expected)
+    if extra:
+        raise WeightsError(
+            f"{lead}: {holder} has a tensor {limits.clip(repr(extra[0]))} the model lacks"
+        )
+
+
+def load_state(model, tensors: Mapping, lead: str = TRAINED) -> None:
+    """Load a state dict (the app's trained model) into `model`, checked by `check_fits`."""
+    check_fits(model.state_dict(), {k: v.shape for k, v in tensors.items()}, lead, "the weights")
+    model.load_state_dict(dict(tensors), strict=True)
 
 
 def state_for(graph, name: str, path: str | os.PathLike) -> Loaded:

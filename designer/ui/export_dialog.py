@@ -1,12 +1,13 @@
-"""Export dialog: model code, training script, ONNX, torch.export (.pt2) or trained weights.
+"""Export dialog: every format of designer.core.export.FORMATS (model code, training script,
+ONNX, torch.export, trained weights).
 
 The work is done by designer.core.export; this dialog picks the format and the file, feeds in
-the last trained weights when there are any, and shows a failure as one line, never a traceback.
+the last trained weights when there are any, shows the export's notes (a fixed batch size) and
+a failure as one line, never a traceback.
 """
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,21 +27,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from designer.core.errors import NetcanvasError
+from designer.core.errors import NetcanvasError, first_line
+from designer.core.export import FORMATS, ExportFormat, export_format
 from designer.core.naming import sanitize
 from designer.ui.widgets import path_field
-
-# key, title, suffix, file-dialog filter
-FORMATS = (
-    ("python", "PyTorch model code (.py)", ".py", "Python (*.py)"),
-    ("script", "Training script (.py)", ".py", "Python (*.py)"),
-    ("onnx", "ONNX model (.onnx)", ".onnx", "ONNX (*.onnx)"),
-    ("pt2", "torch.export program (.pt2)", ".pt2", "PT2 (*.pt2)"),
-    ("weights", "Trained weights (.safetensors)", ".safetensors", "safetensors (*.safetensors)"),
-)
-_SUFFIX = {key: suffix for key, _t, suffix, _f in FORMATS}
-_FILTER = {key: pattern for key, _t, _s, pattern in FORMATS}
-_DEFAULT_STEM = {"script": "train"}
 
 
 class ExportDialog(QDialog):
@@ -58,12 +48,14 @@ class ExportDialog(QDialog):
         self.document = document
         self.trained_state_provider = trained_state_provider
         self.written: Path | None = None
+        self.notes: tuple[str, ...] = ()  # of the last export: shown before the dialog closes
         self.error_box: QMessageBox | None = None
+        self.notes_box: QMessageBox | None = None
         self._path_edited = False
 
         self.format = QComboBox()
-        for key, title, _suffix, _filter in FORMATS:
-            self.format.addItem(title, key)
+        for fmt in FORMATS:
+            self.format.addItem(fmt.title, fmt.key)
         self.format.currentIndexChanged.connect(self._format_changed)
         self.path = QLineEdit()
         self.path.textEdited.connect(self._mark_path_edited)
@@ -71,6 +63,7 @@ class ExportDialog(QDialog):
         self.use_trained = QCheckBox("Use the trained weights")
         self.note = QLabel()
         self.note.setWordWrap(True)
+        self.note.setTextFormat(Qt.TextFormat.PlainText)
 
         form = QFormLayout()
         form.addRow("Format", self.format)
@@ -94,6 +87,9 @@ class ExportDialog(QDialog):
     def fmt(self) -> str:
         return self.format.currentData()
 
+    def spec(self) -> ExportFormat:
+        return export_format(self.fmt())
+
     def set_format(self, key: str) -> None:
         self.format.setCurrentIndex(self.format.findData(key))
 
@@ -105,70 +101,58 @@ class ExportDialog(QDialog):
         self._path_edited = True
 
     def _format_changed(self, _index: int = 0) -> None:
-        key = self.fmt()
+        fmt = self.spec()
         trained = self.trained_state_provider() is not None
-        self.use_trained.setVisible(key in ("onnx", "pt2"))
+        optional = fmt.takes_weights and not fmt.needs_weights
+        self.use_trained.setVisible(optional)
         self.use_trained.setEnabled(trained)
         self.use_trained.setChecked(trained)
-        notes = {
-            "python": "The model class exactly as the app runs it; needs only PyTorch.",
-            "script": "A stand-alone train.py: model, data loading and the training loop.",
-            "onnx": "For ONNX Runtime and other tools; the batch dimension stays dynamic.",
-            "pt2": "A torch.export program; read it back with torch.export.load().",
-            "weights": "The last trained weights, loadable into the exported model class.",
-        }
-        text = notes[key]
-        if key in ("onnx", "pt2") and not trained:
+        text = fmt.note
+        if optional and not trained:
             text += " No trained weights yet: the export holds freshly initialised ones."
-        if key == "weights" and not trained:
+        if fmt.needs_weights and not trained:
             text = "Train the model (or open a project with weights) first."
         self.note.setText(text)
-        self.export_button.setEnabled(key != "weights" or trained)
+        self.export_button.setEnabled(not fmt.needs_weights or trained)
         if self._path_edited and self.path.text():
-            self.path.setText(str(Path(self.path.text()).with_suffix(_SUFFIX[key])))
+            self.path.setText(str(Path(self.path.text()).with_suffix(fmt.suffix)))
         else:
-            self.path.setText(str(self._default_path(key)))
+            self.path.setText(str(self._default_path(fmt)))
 
-    def _default_path(self, key: str) -> Path:
+    def _default_path(self, fmt: ExportFormat) -> Path:
         project = self.document.project
         folder = Path(project.path).parent if project.path else Path.home()
-        stem = _DEFAULT_STEM.get(key) or sanitize(project.name or "model", "model")
-        return folder / (stem + _SUFFIX[key])
+        stem = fmt.default_stem or sanitize(project.name or "model", "model")
+        return folder / (stem + fmt.suffix)
 
     def browse(self) -> None:
-        key = self.fmt()
-        chosen, _ = QFileDialog.getSaveFileName(self, "Export to", self.path.text(), _FILTER[key])
+        fmt = self.spec()
+        chosen, _ = QFileDialog.getSaveFileName(
+            self, "Export to", self.path.text(), fmt.file_filter
+        )
         if chosen:
             if not Path(chosen).suffix:
-                chosen += _SUFFIX[key]
+                chosen += fmt.suffix
             self.set_path(chosen)
 
     # -- export ----------------------------------------------------------------------------
     def export(self) -> Path:
-        """Write the chosen format to the chosen file. NetcanvasError (one line) on failure."""
-        from designer.core import export
+        """Write the chosen format to the chosen file. NetcanvasError (one line) on failure.
+        The export's notes (a fixed batch size, and why) are kept in `notes`."""
+        from designer.core.export import export
 
-        key = self.fmt()
+        fmt = self.spec()
         text = self.path.text().strip()
         if not text:
             raise NetcanvasError("Choose a file to export to.")
         out = Path(text).expanduser()
-        project = self.document.project
-        if key == "python":
-            return export.export_python(project, out)
-        if key == "script":
-            return export.export_training_script(project, out)
         state = self.trained_state_provider()
-        if key == "weights":
-            if state is None:
-                raise NetcanvasError("There are no trained weights yet: train the model first.")
-            return _save_state(project, state, out)
-        writer = export.export_onnx if key == "onnx" else export.export_pt2
-        if state is None or not self.use_trained.isChecked():
-            return writer(project, out)
-        with tempfile.TemporaryDirectory(prefix="netcanvas-export-") as tmp:
-            weights = _save_state(project, state, Path(tmp) / "weights.safetensors")
-            return writer(project, out, weights=weights)
+        if fmt.needs_weights and state is None:
+            raise NetcanvasError("There are no trained weights yet: train the model first.")
+        use = fmt.needs_weights or (fmt.takes_weights and self.use_trained.isChecked())
+        done = export(self.document.project, fmt.key, out, state if use else None)
+        self.notes = done.notes
+        return done.path
 
     def _export_clicked(self) -> None:
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
@@ -178,32 +162,29 @@ class ExportDialog(QDialog):
             self._show_error(str(err))
             return
         except Exception as err:  # noqa: BLE001 - the user sees one line, never a traceback
-            first = next((s for s in str(err).splitlines() if s.strip()), "")
-            self._show_error(f"{type(err).__name__}: {first}".rstrip(": "))
+            self._show_error(first_line(err, with_type=True))
             return
         finally:
             QGuiApplication.restoreOverrideCursor()
+        if self.notes:
+            self._show_notes()
+            return
         self.accept()
 
     def _show_error(self, message: str) -> None:
         box = QMessageBox(QMessageBox.Icon.Warning, "Export failed", message, parent=self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
         box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_box = box
         box.open()  # window-modal without a nested event loop
 
-
-def _save_state(project, state: dict, out: Path) -> Path:
-    """Write `state` as safetensors after checking that it fits the project's model."""
-    from designer.core.compiler import build_model
-    from designer.core.weights import WeightsError, save_weights
-
-    model, _source = build_model(project.graph, project.name)
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as err:
-        first = next((s.strip() for s in str(err).splitlines()[1:] if s.strip()), "")
-        raise WeightsError(
-            "The trained weights no longer fit the model on the canvas (it changed since "
-            f"training): {first or 'different layers'}. Train again before exporting."
-        ) from None
-    return save_weights(model, out)
+    def _show_notes(self) -> None:
+        """Written, with something the user must know: say it, then close with the box."""
+        text = f"Wrote {self.written}.\n\n" + "\n".join(
+            n[:1].upper() + n[1:] + "." for n in self.notes
+        )
+        box = QMessageBox(QMessageBox.Icon.Information, "Exported", text, parent=self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.finished.connect(lambda _r: self.accept())
+        self.notes_box = box
+        box.open()

@@ -160,3 +160,60 @@ def test_changing_the_format_changes_the_file_suffix(make_dialog, document, tmp_
     fresh = make_dialog(document)
     fresh.set_format("script")
     assert fresh.path.text().endswith("train.py")
+
+
+def test_the_dialog_and_the_cli_list_the_same_formats_from_one_table(make_dialog, document):
+    from designer.cli import build_parser
+    from designer.core.export import FORMATS
+
+    dialog = make_dialog(document)
+    listed = [
+        (dialog.format.itemData(i), dialog.format.itemText(i)) for i in range(dialog.format.count())
+    ]
+    assert listed == [(f.key, f.title) for f in FORMATS]
+    sub = next(a for a in build_parser()._subparsers._group_actions if a.dest == "command")
+    fmt = next(a for a in sub.choices["export"]._actions if a.dest == "format")
+    assert list(fmt.choices) == [key for key, _title in listed]
+    for f in FORMATS:  # the dialog shows the table's note and proposes its suffix
+        dialog.set_format(f.key)
+        assert dialog.note.text().startswith(f.note) or f.needs_weights
+        assert dialog.path.text().endswith(f.suffix)
+
+
+def test_a_fixed_batch_export_says_so_before_the_dialog_closes(
+    make_dialog, monkeypatch, qtbot, tmp_path
+):
+    from designer.core.export import EXAMPLE_BATCH
+    from designer.core.graph import Edge, Graph
+    from designer.core.layers import registry
+    from designer.core.layers.spec import LayerSpec, ModuleCode
+    from designer.core.project import Project
+
+    fixed = LayerSpec(
+        type_id="test_fixed_batch",
+        title="FixedBatch",
+        category="Test",
+        doc="",
+        params=(),
+        infer=lambda params, in_shapes: in_shapes[0],
+        emit=lambda params, in_shapes: ModuleCode(
+            None, lambda m, xs: f"{xs[0]}.reshape({EXAMPLE_BATCH}, -1)"
+        ),
+    )
+    monkeypatch.setitem(registry._SPECS, fixed.type_id, fixed)
+    g = Graph()
+    nodes = [g.add_node(t) for t in ("input", fixed.type_id, "output")]
+    for a, b in zip(nodes, nodes[1:], strict=False):
+        g.connect(Edge(a.id, b.id))
+    dialog = make_dialog(Document(Project(graph=g, name="fixed")))
+    dialog.set_format("pt2")
+    dialog.set_path(tmp_path / "fixed.pt2")
+    dialog._export_clicked()
+    assert dialog.error_box is None
+    box = dialog.notes_box
+    assert box is not None and box.isVisible()
+    assert f"Exported with a fixed batch of {EXAMPLE_BATCH} because" in box.text()
+    assert dialog.result() != QDialog.DialogCode.Accepted  # still open: the user reads first
+    with qtbot.waitSignal(dialog.accepted):
+        box.accept()
+    assert dialog.written == tmp_path / "fixed.pt2" and dialog.written.exists()
