@@ -13,9 +13,6 @@ from dataclasses import dataclass
 
 from designer.core.graph import Graph
 
-_NO_PARAMS = ("input", "output")
-
-
 def upstream(graph: Graph, node_id: str) -> set[str]:
     """Every node whose output reaches `node_id` (not the node itself): "everything before"."""
     return graph.upstream(node_id) - {node_id}
@@ -23,7 +20,7 @@ def upstream(graph: Graph, node_id: str) -> set[str]:
 
 def freezable(graph: Graph, node_ids) -> list[str]:
     """The nodes among `node_ids` that freezing means something for (not Input or Output)."""
-    return [i for i in node_ids if i in graph.nodes and graph.nodes[i].type_id not in _NO_PARAMS]
+    return [i for i in node_ids if i in graph.nodes and not graph.nodes[i].spec.is_end]
 
 
 @dataclass(frozen=True)
