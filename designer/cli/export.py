@@ -60,5 +60,5 @@ def run(args) -> int:
         )
     print(f"Wrote {done.path}{tail}")
     for note in done.notes:
-        print(f"Note: {note}")
+        print(note)
     return 0

@@ -35,7 +35,8 @@ class ExportError(NetcanvasError):
 
 @dataclass(frozen=True)
 class Exported:
-    """What an export wrote, and what the user must be told about it (a fixed batch size)."""
+    """What an export wrote, and what the user must be told about it (a fixed batch size,
+    converted weights): `notes` are sentences, shown by every front end."""
 
     path: Path
     notes: tuple[str, ...] = ()
@@ -267,9 +268,9 @@ def _export_batch_dynamic(
                         f"{out}: {what} export failed: {first_line(static_error)}"
                     ) from static_error
                 notes += (
-                    f"exported with a fixed batch of {EXAMPLE_BATCH} because a dynamic batch "
+                    f"Exported with a fixed batch of {EXAMPLE_BATCH} because a dynamic batch "
                     f"failed: {_why_not_dynamic(dynamic_error)}; feed it batches of exactly "
-                    f"{EXAMPLE_BATCH}",
+                    f"{EXAMPLE_BATCH}.",
                 )
     except NetcanvasError:
         raise

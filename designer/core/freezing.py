@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from designer.core.graph import Graph
 
+
 def upstream(graph: Graph, node_id: str) -> set[str]:
     """Every node whose output reaches `node_id` (not the node itself): "everything before"."""
     return graph.upstream(node_id) - {node_id}

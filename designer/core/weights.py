@@ -166,9 +166,7 @@ def load_weights(model, path: str | os.PathLike) -> list[str]:
 
     infos = read_header(path)
     expected = model.state_dict()
-    check_fits(
-        expected, {k: i.shape for k, i in infos.items()}, f"{path}: does not fit this model"
-    )
+    check_fits(expected, {k: i.shape for k, i in infos.items()}, f"{path}: does not fit this model")
     tensors = read_weights(path)
     notes: list[str] = []
     converted, bad = [], []
@@ -205,9 +203,7 @@ def load_weights(model, path: str | os.PathLike) -> list[str]:
 TRAINED = "The trained weights no longer fit the model on the canvas (it changed since training)"
 
 
-def check_fits(
-    expected: Mapping, found: Mapping, lead: str, holder: str = "the file"
-) -> None:
+def check_fits(expected: Mapping, found: Mapping, lead: str, holder: str = "the file") -> None:
     """The one check that weights fit a graph: `found` (name -> shape) against `expected`
     (the model's state dict). WeightsError "`lead`: ..." naming the first tensor that is
     missing, shaped differently, or extra (`holder` says where it was looked for)."""

@@ -180,9 +180,7 @@ class ExportDialog(QDialog):
 
     def _show_notes(self) -> None:
         """Written, with something the user must know: say it, then close with the box."""
-        text = f"Wrote {self.written}.\n\n" + "\n".join(
-            n[:1].upper() + n[1:] + "." for n in self.notes
-        )
+        text = f"Wrote {self.written}.\n\n" + "\n".join(self.notes)
         box = QMessageBox(QMessageBox.Icon.Information, "Exported", text, parent=self)
         box.setTextFormat(Qt.TextFormat.PlainText)
         box.finished.connect(lambda _r: self.accept())

@@ -135,8 +135,8 @@ def test_a_model_that_fixes_the_batch_exports_statically_and_says_so(
     project = project_with(lambda x: f"{x}.reshape({EXAMPLE_BATCH}, -1)")
     done = export(project, "pt2", tmp_path / "fixed.pt2")
     assert done.notes == (
-        f"exported with a fixed batch of {EXAMPLE_BATCH} because a dynamic batch failed: "
-        f"the model's code fixes the batch size; feed it batches of exactly {EXAMPLE_BATCH}",
+        f"Exported with a fixed batch of {EXAMPLE_BATCH} because a dynamic batch failed: "
+        f"the model's code fixes the batch size; feed it batches of exactly {EXAMPLE_BATCH}.",
     )
     program = torch.export.load(str(done.path))
     assert program.module()(torch.ones(EXAMPLE_BATCH, 4)).shape == (EXAMPLE_BATCH, 4)
@@ -148,7 +148,7 @@ def test_a_model_that_fixes_the_batch_exports_statically_and_says_so(
     out = tmp_path / "cli.pt2"
     assert main(["export", str(path), "-f", "pt2", "-o", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert f"Note: exported with a fixed batch of {EXAMPLE_BATCH} because" in printed
+    assert f"Exported with a fixed batch of {EXAMPLE_BATCH} because" in printed
 
 
 def test_an_export_that_fails_both_ways_gives_the_reason(project_with, tmp_path):
