@@ -171,9 +171,37 @@ def show_start_page(window) -> None:
     page.open()
 
 
+# Qt platform plugins that need no display server.
+_HEADLESS_PLATFORMS = ("offscreen", "minimal", "vnc", "eglfs", "linuxfb", "vkkhrdisplay")
+
+
+def display_problem(environ=os.environ, platform: str = sys.platform) -> str | None:
+    """Why the app can't open a window here (no display), or None. Qt itself would abort with
+    SIGABRT and a screenful of plugin messages."""
+    if platform in ("win32", "darwin") or platform.startswith("cygwin"):
+        return None
+    qpa = environ.get("QT_QPA_PLATFORM", "").split(":")[0].strip()
+    if qpa in _HEADLESS_PLATFORMS:
+        return None
+    wayland = bool(environ.get("WAYLAND_DISPLAY")) and qpa in ("", "wayland", "wayland-egl")
+    x11 = bool(environ.get("DISPLAY")) and qpa in ("", "xcb")
+    if wayland or x11:
+        return None
+    return (
+        "no display: the app needs a graphical session (DISPLAY or WAYLAND_DISPLAY is not "
+        "set); without one, use the commands: netcanvas validate|summary|train|export FILE "
+        "(see 'netcanvas --help')"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the app. `argv` excludes the program name: `["model.netcanvas"]` opens that file."""
+    """Run the app. `argv` excludes the program name: `["model.netcanvas"]` opens that file.
+    Without a display: one line on stderr, exit 2."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    problem = display_problem() if QApplication.instance() is None else None
+    if problem:
+        print(f"netcanvas: error: {problem}", file=sys.stderr)
+        return 2
     app = create_app(argv)
     from designer.ui.main_window import MainWindow
 

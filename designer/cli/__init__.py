@@ -18,6 +18,7 @@ from typing import NoReturn
 
 from designer import __version__
 from designer.cli.common import UsageError
+from designer.core import limits
 from designer.core.errors import NetcanvasError
 
 # The one list of commands, in the order `--help` shows them.
@@ -63,7 +64,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `netcanvas` console script. Returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or (len(argv) == 1 and argv[0] not in COMMANDS and not argv[0].startswith("-")):
+    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
+        # NOTE: `netcanvas FILE` opens FILE in the app; anything else is a mistyped command,
+        # answered here (one line) rather than by launching Qt.
+        problem = _not_a_file(argv[0])
+        if problem:
+            return _fail(problem)
+        if len(argv) > 1:
+            return _fail(
+                f"the app opens one file; got {len(argv)} arguments (see 'netcanvas --help')"
+            )
+    if not argv or argv[0] not in COMMANDS and not argv[0].startswith("-"):
         from designer.app import main as app_main  # NOTE: Qt is only imported for the app
 
         return app_main(argv)
@@ -82,6 +93,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `netcanvas summary x --json | head`: the reader left, fine
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stops the exit-time flush error
         return 0
+    except OSError as e:  # a file the command had to read or write: one line, never a traceback
+        where = f"{limits.clip(str(e.filename))}: " if e.filename else ""
+        return _fail(f"{where}{e.strerror or e}")
+    except MemoryError:
+        return _fail("out of memory (the data or the model is too big for this machine)")
+
+
+def _not_a_file(arg: str) -> str | None:
+    """Why `netcanvas ARG` is neither a command nor a file the app could open, or None."""
+    import difflib
+
+    try:
+        if os.path.isfile(arg):
+            return None
+        exists = os.path.exists(arg)
+    except (OSError, ValueError):
+        exists = False
+    shown = limits.clip(arg)
+    if exists:
+        return f"{shown}: is not a file the app can open (see 'netcanvas --help')"
+    close = difflib.get_close_matches(arg, COMMANDS, n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return (
+        f"{shown!r} is neither a command nor an existing file ({hint}"
+        f"commands: {', '.join(COMMANDS)}; see 'netcanvas --help')"
+    )
 
 
 def _fail(message: str, code: int = 2) -> int:

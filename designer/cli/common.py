@@ -12,9 +12,15 @@ class UsageError(NetcanvasError):
 
 
 def existing(name: str) -> Path:
+    from designer.core.limits import clip
+
     path = Path(name)
-    if not path.exists():
-        raise UsageError(f"{name}: no such file")
+    try:
+        found = path.exists()
+    except OSError as e:  # a name too long for the file system, say
+        raise UsageError(f"{clip(name)}: {e.strerror or e}") from None
+    if not found:
+        raise UsageError(f"{clip(name)}: no such file")
     return path
 
 

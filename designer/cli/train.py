@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 
 from designer.cli.common import UsageError, existing, load, num
@@ -15,6 +17,8 @@ def add_arguments(p) -> None:
     p.add_argument("file", metavar="FILE")
     p.add_argument("--epochs", type=int, metavar="N", help="override the project's epochs")
     p.add_argument("--device", choices=DEVICES, help="override the project's device")
+    p.add_argument("--batch-size", type=int, metavar="N", help="override the project's batch size")
+    p.add_argument("--lr", type=float, metavar="RATE", help="override the learning rate")
     p.add_argument(
         "--out",
         metavar="DIR",
@@ -44,10 +48,18 @@ def run(args) -> int:
         start = str(Path(args.init_from).resolve())
         project.training = dataclasses.replace(project.training, init_from=start)
         _say_warm_start(project)
+    project = _overridden(project, batch_size=args.batch_size, lr=args.lr)
     out = Path(args.out) if args.out else None
-    result, recorded = record_cli_run(
-        project, runs_root(path), epochs=args.epochs, device=args.device, out=out
-    )
+    created = _check_out(out) if out is not None else []
+    try:
+        result, recorded = record_cli_run(
+            project, runs_root(path), epochs=args.epochs, device=args.device, out=out
+        )
+    except BaseException:
+        for folder in reversed(created):  # a failed run leaves no empty --out folder behind
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
     out = out or recorded.path
     shown = ", ".join(f"{k} {num(v)}" for k, v in result.items() if isinstance(v, int | float))
     print(f"Trained {project.name}: {shown}")
@@ -68,3 +80,51 @@ def _say_warm_start(project) -> None:
     model, source = build_model(project.graph, project.name)
     report = warm_start_file(model, project.graph, source, project.training.init_from)
     print(f"Warm start from {Path(project.training.init_from).name}: {report.summary()}")
+
+
+def _overridden(project, **overrides):
+    """`project` with the given training settings replaced (each checked like the file's)."""
+    import dataclasses
+
+    from designer.core.errors import ParamError
+    from designer.core.training.config import TRAINING_SPECS
+
+    values = {}
+    for name, value in overrides.items():
+        if value is None:
+            continue
+        try:
+            values[name] = TRAINING_SPECS[name].check(value)
+        except ParamError as e:
+            raise UsageError(f"--{name.replace('_', '-')}: {e.reason}") from None
+    if not values:
+        return project
+    return dataclasses.replace(project, training=dataclasses.replace(project.training, **values))
+
+
+def _check_out(out: Path) -> list[Path]:
+    """Make sure --out can be written before training (UsageError says why not). Returns the
+    folders it created, so that a failed run can remove them again."""
+    from designer.core.limits import clip
+
+    shown = clip(str(out))
+    try:
+        if out.exists() and not out.is_dir():
+            raise UsageError(f"--out {shown}: is a file, not a folder")
+        missing = [p for p in (out, *out.parents) if not p.exists()]
+        for folder in reversed(missing):
+            folder.mkdir()
+    except OSError as e:
+        raise UsageError(f"--out {shown}: can't create the folder: {e.strerror or e}") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {shown}: the folder is not writable")
+    probe = out / ".netcanvas-write-test"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        for folder in missing:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise UsageError(f"--out {shown}: the folder is not writable: {e.strerror or e}") from None
+    return list(reversed(missing))

@@ -15,10 +15,13 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     from designer.core.analysis import analyze
     from designer.core.errors import ProjectError
+    from designer.core.project_io import UnreadableFile
 
     path = existing(args.file)
     try:
         project = load(path)
+    except UnreadableFile:
+        raise  # not an answer about the project: a user error like any other (exit 2, stderr)
     except ProjectError as e:  # a malformed file is the answer "invalid", not a usage error
         print(f"{e}")
         return 1

@@ -8,6 +8,7 @@ bad value is echoed as its first characters, an ellipsis and its full length).
 
 from __future__ import annotations
 
+import os
 import re
 
 from designer.core.errors import NetcanvasError
@@ -62,3 +63,25 @@ def clip(text: str, limit: int = ECHO) -> str:
     if len(text) <= limit:
         return text
     return f"{text[:limit]}… ({len(text):,} characters)"
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to allocate now (Linux, macOS), or None if unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def size_text(n: float) -> str:
+    """1.0 GB, 512.0 MB, 900 bytes."""
+    if n >= 2**30:
+        return f"{n / 2**30:,.1f} GB"
+    return f"{n / 2**20:,.1f} MB" if n >= 2**20 else f"{n:,.0f} bytes"

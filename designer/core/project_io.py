@@ -228,23 +228,31 @@ def _cleaned(value: object) -> object:
 
 
 # -- stages ----------------------------------------------------------------------------------
+class UnreadableFile(ProjectError):
+    """The project file could not be read at all (missing, a folder, a FIFO, no permission),
+    as opposed to a file that was read and is not a valid project."""
+
+
 def _read(path: Path) -> bytes:
     import stat
+
+    def fail(message: str) -> NoReturn:
+        raise UnreadableFile(path, message)
 
     try:
         info = path.stat()
         if stat.S_ISDIR(info.st_mode):
-            _fail(path, "", "is a folder, not a project file")
+            fail("is a folder, not a project file")
         if not stat.S_ISREG(info.st_mode):  # a FIFO or a device would block or never end
-            _fail(path, "", "is not a regular file")
+            fail("is not a regular file")
         if info.st_size > MAX_BYTES:
             _too_large(path)
         with path.open("rb") as f:
             return f.read(MAX_BYTES + 1)
     except FileNotFoundError:
-        _fail(path, "", "no such file")
+        fail("no such file")
     except OSError as e:
-        _fail(path, "", f"could not be read: {e.strerror or e}")
+        fail(f"could not be read: {e.strerror or e}")
 
 
 def _migrated(data: object, source: str, default_version: int | None = None) -> dict:

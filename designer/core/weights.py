@@ -117,10 +117,11 @@ def read_header(path: str | os.PathLike) -> dict[str, TensorInfo]:
     total = sum(i.nbytes for i in infos.values())
     if 8 + length + total > size:
         raise _bad(path, f"its tensors need {total:,} bytes but the file is only {size:,}")
-    free = available_memory()
+    free = limits.available_memory()
     if free is not None and total > free:
         raise WeightsError(
-            f"{path}: too big to load: its tensors need {_gb(total)} and only {_gb(free)} of "
+            f"{path}: too big to load: its tensors need {limits.size_text(total)} and only "
+            f"{limits.size_text(free)} of "
             "memory are free"
         )
     return infos
@@ -238,27 +239,8 @@ def state_for(graph, name: str, path: str | os.PathLike) -> Loaded:
     return Loaded({k: v.detach().cpu().clone() for k, v in model.state_dict().items()}, notes)
 
 
-def available_memory() -> int | None:
-    """Bytes of memory available to allocate now (Linux, macOS), or None if unknown."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
 def _bad(path: Path, why: str) -> WeightsError:
     return WeightsError(f"{path}: is not a valid weights file ({why})")
-
-
-def _gb(n: int) -> str:
-    return f"{n / 2**30:,.1f} GB" if n >= 2**30 else f"{n / 2**20:,.1f} MB"
 
 
 def _dtype(dtype) -> str:

@@ -250,7 +250,7 @@ def test_user_errors_are_one_line_exit_2(tmp_path, capsys):
             f"{tmp_path / 'gone.netcanvas'}: no such file",
         ),
         (["summary", str(broken)], f"{broken}: is not valid JSON (line 1, column 2"),
-        (["bogus", "x"], "invalid choice: 'bogus'"),
+        (["bogus", "x"], "'bogus' is neither a command nor an existing file"),
         (["validate"], "the following arguments are required: FILE"),
         (["--frobnicate"], "unrecognized arguments: --frobnicate"),
     ]
@@ -274,10 +274,12 @@ def fake_app(monkeypatch):
     return calls
 
 
-def test_no_command_opens_the_app(fake_app):
+def test_no_command_opens_the_app(fake_app, tmp_path):
+    project = tmp_path / "model.netcanvas"
+    project.write_text("{}")
     assert main([]) == 0
-    assert main(["model.netcanvas"]) == 0
-    assert fake_app == [[], ["model.netcanvas"]]
+    assert main([str(project)]) == 0
+    assert fake_app == [[], [str(project)]]
 
 
 def test_console_script_in_a_real_process(iris, tmp_path):

@@ -56,14 +56,12 @@ def test_more_tensors_than_the_limit_are_refused(tmp_path, monkeypatch):
 
 
 def test_a_file_bigger_than_memory_is_refused_from_its_header(tmp_path, monkeypatch):
-    import designer.core.weights as weights
-
     header = {"w": {"dtype": "F32", "shape": [1024, 1024, 256], "data_offsets": [0, 2**30]}}
     path = tmp_path / "huge.safetensors"
     with path.open("wb") as f:
         f.write(_raw(header))
         f.truncate(f.tell() + 2**30)  # sparse: nothing is written
-    monkeypatch.setattr(weights, "available_memory", lambda: 512 * 2**20)
+    monkeypatch.setattr(limits, "available_memory", lambda: 512 * 2**20)
     with pytest.raises(
         WeightsError, match=r"too big to load: its tensors need 1.0 GB and only 512.0 MB"
     ):
