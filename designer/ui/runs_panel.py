@@ -309,23 +309,9 @@ class RunsPanel(QWidget):
     def restore(self, run_id: str) -> str | None:
         """Put the run's design (graph and settings) and its weights into the canvas as one
         undo step. Returns the refusal (read-only while training) or None."""
-        from designer.core.weights import read_weights
-
         run = self.run(run_id)
-        project = run.project()
-        state = read_weights(run.weights_path) if run.weights_path else None
-        panel = self.window_.training_panel
-        command = RestoreDesign(
-            self.document,
-            project,
-            state,
-            TrainedWeights(panel) if panel is not None else None,
-            f"Restore run {run.id}",
-        )
-        refusal = self.document._push(command)  # NOTE: one undo step, refused while read-only
+        refusal = push_design(self.window_, run.project(), run, f"Restore run {run.id}")
         if refusal is None:
-            if panel is not None:
-                panel.reload()
             self.restored.emit(run.id)
         return refusal
 
@@ -400,6 +386,21 @@ class TrainedWeights:
 
     def set(self, state: dict | None) -> None:
         self.panel._trained = state  # NOTE: what load_weights() sets, without a file
+
+
+def push_design(window, project, run: Run | None, text: str) -> str | None:
+    """Replace the window's design by `project` and its weights by `run`'s (when it has
+    some) as one undo step. Returns the refusal (read-only while training) or None."""
+    from designer.core.weights import read_weights
+
+    state = read_weights(run.weights_path) if run is not None and run.weights_path else None
+    panel = window.training_panel
+    weights = TrainedWeights(panel) if panel is not None else None
+    command = RestoreDesign(window.document, project, state, weights, text)
+    refusal = window.document._push(command)  # NOTE: the document's one way onto its stack
+    if refusal is None and panel is not None:
+        panel.reload()
+    return refusal
 
 
 def named(widget, name: str):

@@ -345,29 +345,15 @@ class SearchPanel(QWidget):
         """Put the best trial's settings (and its weights) into the design: one undo step."""
         from designer.core.runs.space import apply
         from designer.core.runs.store import load_run
-        from designer.core.weights import read_weights
-        from designer.ui.runs_panel import RestoreDesign, TrainedWeights
+        from designer.ui.runs_panel import push_design
 
         if self.best is None:
             return "no finished trial yet"
         project = apply(self.document.project, self.best.targets)
-        state = None
         root = runs_root(self.document.project.path, self.document.project.name)
-        if self.best.run and (root / self.best.run).is_dir():
-            run = load_run(root / self.best.run)
-            state = read_weights(run.weights_path) if run.weights_path else None
-        panel = self.window_.training_panel
-        command = RestoreDesign(
-            self.document,
-            project,
-            state,
-            TrainedWeights(panel) if panel is not None else None,
-            f"Apply best trial {self.best.number}",
-        )
-        refusal = self.document._push(command)  # NOTE: one undo step, refused while read-only
-        if refusal is None and panel is not None:
-            panel.reload()
-        return refusal
+        found = self.best.run and (root / self.best.run).is_dir()
+        run = load_run(root / self.best.run) if found else None
+        return push_design(self.window_, project, run, f"Apply best trial {self.best.number}")
 
 
 def _default_metric(project) -> str:

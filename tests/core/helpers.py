@@ -41,3 +41,14 @@ def iris_file(tmp_path, epochs: int = 2):
     project.training = dataclasses.replace(project.training, epochs=epochs, device="cpu")
     save_project(project, target)
     return target
+
+
+def add_dropout(graph, name: str = "drop", before: str = "logits", p: float = 0.3) -> str:
+    """Insert a Dropout named `name` on the edge into layer `before`; returns its id."""
+    dst = graph.by_name(before)
+    (edge,) = graph.incoming(dst.id)
+    graph.disconnect(edge)
+    drop = graph.add_node("dropout", name=name, params={"p": p})
+    graph.connect(Edge(edge.src, drop.id))
+    graph.connect(Edge(drop.id, dst.id))
+    return drop.id

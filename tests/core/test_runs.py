@@ -10,7 +10,6 @@ import struct
 import torch
 
 from designer.cli import main
-from designer.core.graph import Edge
 from designer.core.project_io import load_project, save_project
 from designer.core.runs.diff import diff_projects
 from designer.core.runs.export import export_csv
@@ -18,7 +17,7 @@ from designer.core.runs.store import find_run, list_runs, runs_root
 from designer.core.runs.tensorboard import write_scalars
 from designer.core.training.engine import prepare
 from designer.core.weights import load_weights, read_weights
-from tests.core.helpers import iris_file
+from tests.core.helpers import add_dropout, iris_file
 
 
 def test_two_cli_trainings_leave_two_complete_run_folders(tmp_path, capsys):
@@ -69,11 +68,7 @@ def test_diff_names_an_added_layer_and_a_changed_learning_rate(tmp_path, capsys)
     assert main(["train", str(path)]) == 0
     project = load_project(path)
     g = project.graph
-    relu, logits = g.by_name("relu"), g.by_name("logits")
-    g.disconnect(Edge(relu.id, logits.id))
-    drop = g.add_node("dropout", name="drop", params={"p": 0.3})
-    g.connect(Edge(relu.id, drop.id))
-    g.connect(Edge(drop.id, logits.id))
+    add_dropout(g)
     g.set_param(g.by_name("hidden").id, "out_features", 32)
     project.training = dataclasses.replace(project.training, lr=0.05)
     save_project(project, path)

@@ -81,7 +81,7 @@ def _worker(path, storage, study, trials):
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def check_two_workers(tmp_path, storage, study, trials=3):
+def check_two_workers(tmp_path, storage, study, trials=2):
     path = iris_file(tmp_path, epochs=3)
     workers = [_worker(path, storage, study, trials) for _ in range(2)]
     outputs = [w.communicate(timeout=300) for w in workers]

@@ -10,13 +10,12 @@ import torch
 from PySide6.QtCore import QSettings
 
 from designer.cli import main
-from designer.core.graph import Edge
 from designer.core.project_io import load_project, save_project
 from designer.core.runs.store import list_runs, runs_root
 from designer.core.weights import read_weights
 from designer.ui.main_window import MainWindow
 from designer.ui.project_files import Answer
-from tests.core.helpers import iris_file
+from tests.core.helpers import add_dropout, iris_file
 
 
 @pytest.fixture
@@ -43,17 +42,12 @@ def two_runs(tmp_path, capsys):
     path = iris_file(tmp_path, epochs=2)
     assert main(["train", str(path)]) == 0
     project = load_project(path)
-    g = project.graph
-    relu, logits = g.by_name("relu"), g.by_name("logits")
-    g.disconnect(Edge(relu.id, logits.id))
-    drop = g.add_node("dropout", name="drop", params={"p": 0.3})
-    g.connect(Edge(relu.id, drop.id))
-    g.connect(Edge(drop.id, logits.id))
+    drop = add_dropout(project.graph)
     project.training = dataclasses.replace(project.training, lr=0.05)
     save_project(project, path)
     assert main(["train", str(path), "--epochs", "3"]) == 0
     capsys.readouterr()
-    return path, drop.id
+    return path, drop
 
 
 def test_runs_are_listed_sorted_overlaid_restored_in_one_step_and_diffed(
