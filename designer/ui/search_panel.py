@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from designer.core.errors import NetcanvasError
+from designer.core.errors import NetcanvasError, first_line
 from designer.core.runs.search import PRUNERS, SAMPLERS, SearchSettings, TrialResult
 from designer.core.runs.space import (
     Dimension,
@@ -87,7 +87,7 @@ class SearchWorker(QObject):
             )
             self.finished.emit(result)
         except Exception as err:  # noqa: BLE001 - nothing may escape a worker thread
-            self.failed.emit(str(err).strip().splitlines()[0] if str(err).strip() else repr(err))
+            self.failed.emit(first_line(err, with_type=not isinstance(err, NetcanvasError)))
         finally:
             app = QCoreApplication.instance()
             if app is not None:
@@ -351,8 +351,8 @@ class SearchPanel(QWidget):
             return "no finished trial yet"
         project = apply(self.document.project, self.best.targets)
         root = runs_root(self.document.project.path, self.document.project.name)
-        found = self.best.run and (root / self.best.run).is_dir()
-        run = load_run(root / self.best.run) if found else None
+        folder = root / self.best.run if self.best.run else None
+        run = load_run(folder) if folder is not None and folder.is_dir() else None
         return push_design(self.window_, project, run, f"Apply best trial {self.best.number}")
 
 

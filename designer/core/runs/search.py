@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from designer.core.errors import NetcanvasError
+from designer.core.errors import NetcanvasError, first_line
 from designer.core.runs.record import RunRecorder, effective, epoch_metrics
 from designer.core.runs.space import SearchSpace, apply
 from designer.core.training.events import Control, EpochEnd, Failed
@@ -110,7 +110,9 @@ def open_storage(url: str):
             return storage
         except Exception as e:  # noqa: BLE001
             if attempt == 4:
-                raise SearchError(f"--storage: could not open {_safe(url)}: {_first(e)}") from None
+                raise SearchError(
+                    f"--storage: could not open {_safe(url)}: {first_line(e)}"
+                ) from None
             time.sleep(0.2 * (attempt + 1))
     raise AssertionError("unreachable")
 
@@ -337,8 +339,3 @@ def _safe(url: str) -> str:
         creds, host = rest.rsplit("@", 1)
         return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
     return url
-
-
-def _first(e: BaseException) -> str:
-    text = str(e).strip().splitlines()
-    return text[0][:200] if text else type(e).__name__
