@@ -24,12 +24,12 @@ Direction = Literal["TB", "LR"]
 DIRECTIONS: tuple[Direction, ...] = ("TB", "LR")
 
 CARD_WIDTH = 200.0
-CARD_HEIGHT = 64.0
+CARD_HEIGHT = 68.0
 PORT_STEP = 18.0  # between the ports of a merge with many inputs
 GRID = 20.0
 GAP_X = 60.0  # between cards side by side (TB); room for a skip edge
-GAP_Y = 56.0  # between layers (TB): room for the shape label on the edge
-BAND_GAP = 140.0  # between wrapped columns
+GAP_Y = 48.0  # between layers (TB): room for the shape label on the edge
+BAND_GAP = 100.0  # between wrapped columns
 MARGIN = 20.0  # a new card keeps this far from the others
 
 Rect = tuple[float, float, float, float]  # x, y, width, height
@@ -74,7 +74,7 @@ def bounding(rects: Iterable[Rect]) -> Rect:
     return (left, top, right - left, bottom - top)
 
 
-VIEWPORT: Pos = (1000.0, 700.0)  # about the canvas of a 1400×900 window, in pixels
+VIEWPORT: Pos = (860.0, 600.0)  # about the canvas of a 1400×900 window, in pixels
 
 
 def layered_layout(graph: Graph, direction: Direction = "TB", viewport: Pos = VIEWPORT) -> Layout:
@@ -92,11 +92,19 @@ def layered_layout(graph: Graph, direction: Direction = "TB", viewport: Pos = VI
     )
     coords = g.layout_sugiyama()
     layer_of = {k: round(coords[index[k]][1]) for k in ids}
-    slot_of = {k: coords[index[k]][0] for k in ids}
+    order = {k: coords[index[k]][0] for k in ids}
     n_layers = max(layer_of.values()) + 1
     layers: list[list[str]] = [[] for _ in range(n_layers)]
     for k in ids:
         layers[layer_of[k]].append(k)
+    # NOTE: igraph's order within a layer is kept, its spacing is not: the cards of a layer are
+    # packed around the band's centre line, so a chain is one straight column and a skip edge
+    # runs beside the cards (route() finds the lane) instead of widening every band.
+    slot_of: dict[str, float] = {}
+    for layer in layers:
+        layer.sort(key=lambda k: order[k])
+        for i, k in enumerate(layer):
+            slot_of[k] = i - (len(layer) - 1) / 2
     size = {k: card_size(graph.nodes[k].spec, graph.nodes[k].params, direction) for k in ids}
     across = 0 if direction == "TB" else 1  # the axis along which a layer's cards sit
     step_across = (CARD_WIDTH + GAP_X) if direction == "TB" else (CARD_HEIGHT + GAP_Y)
@@ -158,7 +166,7 @@ def _wrap(
         height = max(b - a for a, b in bands) * step_along
         zoom = min(1.0, (view[0] - 80) / width, (view[1] - 80) / height)
         # NOTE: a small penalty for more bands: once a stack nearly fits at 100 %, it stays one.
-        score = -math.log(zoom) + 0.06 * math.log(len(bands))
+        score = -math.log(zoom) + 0.15 * math.log(len(bands))
         if best is None or score < best[0]:
             best = (score, bands)
         if len(bands) == 1:

@@ -20,6 +20,8 @@ from designer.core.errors import NetcanvasError
 from designer.core.graph import Edge, Graph, GraphEvent, NodeChanged, NodeRemoved, Pos
 from designer.core.layers import registry
 from designer.core.layout import (
+    GAP_X,
+    GAP_Y,
     VIEWPORT,
     Direction,
     card_size,
@@ -263,7 +265,7 @@ class Document(QObject):
     def after_place(self, node_id: str, type_id: str) -> Pos:
         """Where a layer added after `node_id` goes: below it (TB) or right of it (LR)."""
         x, y, w, h = node_rect(self.graph.node(node_id), self.direction)
-        near = (x, y + h + 56.0) if self.direction == "TB" else (x + w + 60.0, y)
+        near = (x, y + h + GAP_Y) if self.direction == "TB" else (x + w + GAP_X, y)
         return self.free_place(type_id, near)
 
     def add_after(self, type_id: str, node_id: str, port: str | None = None) -> str | None:

@@ -234,7 +234,7 @@ class MainWindow(QMainWindow):
     def _default_dock_sizes(self) -> None:
         d = self.docks
         self.resizeDocks([d["palette"], d["inspector"]], [210, 330], Qt.Orientation.Horizontal)
-        self.resizeDocks([d["problems"]], [int(self.height() * 0.34)], Qt.Orientation.Vertical)
+        self.resizeDocks([d["problems"]], [int(self.height() * 0.2)], Qt.Orientation.Vertical)
 
     def _save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())

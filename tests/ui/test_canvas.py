@@ -243,3 +243,183 @@ def test_zoom_and_fit(view):
     rect = view.mapFromScene(view.canvas_scene.itemsBoundingRect()).boundingRect()
     assert view.viewport().rect().contains(rect)
     assert view.zoom() <= 1.0
+
+
+# -- placement: a new layer never lands on another card ------------------------------------------
+def overlapping(view: CanvasView) -> list[tuple[str, str]]:
+    items = list(view.canvas_scene.nodes.values())
+    rects = [(i.node_id, i.card_rect()) for i in items]
+    return [
+        (a, b) for k, (a, ra) in enumerate(rects) for b, rb in rects[k + 1 :] if ra.intersects(rb)
+    ]
+
+
+def layer_errors(doc):
+    return [d for d in doc.analysis.errors if d.node_id is not None]
+
+
+def test_fifty_double_clicks_chain_without_overlap(view):
+    doc = view.document
+    first = doc.add_node("input", (0, 0), params={"shape": (8,)})
+    doc.select([first])
+    palette = Palette()
+    for _ in range(50):
+        palette.add_requested.connect(view.add_after_selection)
+        palette._activated(palette.layers["linear"], 0)
+        palette.add_requested.disconnect(view.add_after_selection)
+    assert len(doc.graph.nodes) == 51 and not overlapping(view)
+    # each one was placed after the selected layer and wired in (the shapes allow it)
+    assert len(doc.graph.edges) == 50 and not layer_errors(doc)
+
+
+def test_double_click_after_a_layer_that_cannot_feed_it_places_it_unwired(view):
+    doc = view.document
+    first = doc.add_node("input", (0, 0), params={"shape": (8,)})
+    doc.select([first])
+    new = view.add_after_selection("conv2d")  # a vector can't feed a 2-D convolution
+    assert new is not None and doc.graph.edges == [] and not overlapping(view)
+    assert doc.graph.nodes[new].pos[1] > doc.graph.nodes[first].pos[1]  # but below it
+
+
+def test_fifty_drops_on_one_spot_without_overlap(view):
+    for _ in range(50):
+        assert send_drop(view, Palette.mime_for("relu"), QPointF(100, 100))
+    assert len(view.document.graph.nodes) == 50 and not overlapping(view)
+
+
+def test_drop_on_an_edge_inserts_into_it(view):
+    doc = view.document
+    i, fc, o = chain(doc)
+    edge = view.canvas_scene.edges[Edge(fc, o)]
+    mid = edge.shape().pointAtPercent(0.5)
+    mid = edge.mapToScene(edge.boundingRect().center()) if not edge.contains(mid) else mid
+    assert send_drop(view, Palette.mime_for("relu"), mid)
+    (relu,) = [n for n in doc.graph.nodes.values() if n.type_id == "relu"]
+    assert Edge(fc, relu.id) in doc.graph.edges and Edge(relu.id, o) in doc.graph.edges
+    assert Edge(fc, o) not in doc.graph.edges
+    assert doc.undo_stack.undoText() == "Insert ReLU" and not overlapping(view)
+
+
+def test_fifty_pastes_and_duplicates_without_overlap(view):
+    doc = view.document
+    i, fc, o = chain(doc)
+    data = doc.copy([fc])
+    for _ in range(25):
+        assert doc.paste(data)
+        assert doc.duplicate([i, fc])
+    assert len(doc.graph.nodes) == 3 + 25 + 50 and not overlapping(view)
+
+
+def test_fifty_quick_fixes_without_overlap(view):
+    doc = view.document
+    for k in range(50):
+        i = doc.add_node("input", (0, k * 100), params={"shape": (1, 4, 4)})
+        fc = doc.add_node("linear", (240, k * 100))
+        doc.connect(Edge(i, fc))
+    fixes = [d.fix for d in doc.analysis.errors if d.fix]
+    assert len(fixes) == 50
+    for fix in fixes:
+        assert doc.apply_fix(fix) is None
+    assert not layer_errors(doc) and not overlapping(view)
+
+
+# -- navigation ---------------------------------------------------------------------------------
+def test_tab_opens_the_layer_search_and_enter_places_the_match(view, qtbot):
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_Tab)
+    popup = view.add_popup
+    assert popup.isVisible()
+    qtbot.keyClicks(popup.edit, "Batch")
+    assert popup.shown_type_ids()[0].startswith("batch_norm")
+    qtbot.keyClick(popup.edit, Qt.Key.Key_Return)
+    (node,) = view.document.graph.nodes.values()
+    assert node.type_id.startswith("batch_norm") and view.document.selection == [node.id]
+    assert not popup.isVisible()
+
+
+def test_double_click_on_empty_canvas_opens_the_layer_search_there(view, qtbot):
+    target = QPointF(400, 300)
+    qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=at(view, target))
+    assert view.add_popup.isVisible()
+    view.add_popup.edit.setText("dropout")
+    qtbot.keyClick(view.add_popup.edit, Qt.Key.Key_Return)
+    (node,) = view.document.graph.nodes.values()
+    assert view.canvas_scene.nodes[node.id].sceneBoundingRect().contains(target)
+
+
+def test_plus_on_an_output_offers_only_layers_that_take_its_shape(view, qtbot):
+    doc = view.document
+    i = doc.add_node("input", (0, 0), params={"shape": (8,)})
+    doc.select([i])
+    plus = view.canvas_scene.nodes[i].plus["y"]
+    assert plus.isVisible()
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=at(view, plus.scenePos()))
+    offered = view.add_popup.shown_type_ids()
+    assert "linear" in offered and "relu" in offered
+    assert "conv2d" not in offered and "max_pool2d" not in offered  # need C×H×W
+    view.add_popup.edit.setText("Linear")
+    qtbot.keyClick(view.add_popup.edit, Qt.Key.Key_Return)
+    (fc,) = [n.id for n in doc.graph.nodes.values() if n.type_id == "linear"]
+    assert Edge(i, fc) in doc.graph.edges and not overlapping(view)
+
+
+def test_find_selects_and_shows_the_match(view, qtbot):
+    doc = view.document
+    ids = [doc.add_node("relu", (k * 300, 0)) for k in range(30)]
+    doc.rename(ids[20], "the_one")
+    view.open_find()
+    assert view.find_bar.isVisible()
+    qtbot.keyClicks(view.find_bar.edit, "the_one")
+    assert doc.selection == [ids[20]]
+    item = view.canvas_scene.nodes[ids[20]]
+    assert (
+        view.viewport().rect().contains(view.mapFromScene(item.sceneBoundingRect()).boundingRect())
+    )
+    view.find_bar.edit.setText("relu")  # by type: every match, Enter steps through them
+    assert len(doc.selection) == 30
+    qtbot.keyClick(view.find_bar.edit, Qt.Key.Key_Return)
+    assert view.find_bar.count.text() == "2/30"
+
+
+def test_minimap_shows_the_graph_and_a_click_moves_the_view(view, qtbot):
+    doc = view.document
+    for k in range(40):
+        doc.add_node("relu", (k * 300, 0))
+    view.set_minimap_visible(True)
+    mini = view.minimap
+    assert mini.isVisible() and not mini._pixmap.isNull()
+    before = view.mapToScene(view.viewport().rect().center())
+    qtbot.mouseClick(
+        mini, Qt.MouseButton.LeftButton, pos=QPoint(mini.width() - 5, mini.height() // 2)
+    )
+    after = view.mapToScene(view.viewport().rect().center())
+    assert after.x() > before.x() + 2000  # moved toward the right end of the graph
+    view.set_minimap_visible(False)
+    assert not mini.isVisible()
+
+
+def test_cards_stay_readable_when_zoomed_out(view):
+    doc = view.document
+    i, fc, o = chain(doc)
+    doc.rename(fc, "classifier.head_fc")
+    item = view.canvas_scene.nodes[fc]
+    for zoom in (1.0, 0.6, 0.4):
+        assert item.name_pixel_size(zoom) * zoom >= 9.0  # the name alone, larger, when far out
+    assert item.name_pixel_size(1.0) >= 11  # ≥ 11 px text at 100 %
+
+
+def test_subtitle_wraps_between_parameters_never_inside_one():
+    from PySide6.QtGui import QFont, QFontMetricsF
+
+    from designer.ui.canvas.node_item import wrap_subtitle
+
+    font = QFont()
+    font.setPixelSize(12)
+    fm = QFontMetricsF(font)
+    parts = ["Conv2d", "out 128", "kernel 3×3", "stride 2"]
+    text = wrap_subtitle(parts, 150, fm)
+    lines = text.split("\n")
+    assert 1 <= len(lines) <= 2 and all(fm.horizontalAdvance(t) <= 150 for t in lines)
+    shown = [p for line in lines for p in line.split(" · ")]
+    assert all(p in parts or p.startswith("+") for p in shown)  # whole parameters only
+    assert shown[0] == "Conv2d"

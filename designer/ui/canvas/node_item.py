@@ -128,6 +128,31 @@ class BadgeItem(QGraphicsItem):
         painter.drawText(self.boundingRect(), Qt.AlignmentFlag.AlignCenter, "!")
 
 
+def fit_name(name: str, size: tuple[float, float]) -> tuple[str, float]:
+    """The name as shown when zoomed out, on one line or broken in two at a "." "_" "-" or
+    space, whichever allows the larger font; and that font's pixel size."""
+    title, _ = _fonts()
+    probe = QFont(title)
+    probe.setPixelSize(100)
+    fm = QFontMetricsF(probe)
+    w, h = size[0] - 14, size[1] - 6
+
+    def px(lines: list[str]) -> float:
+        widest = max(fm.horizontalAdvance(t) for t in lines) / 100 or 1.0
+        return min(NAME_ONLY_MAX_PX, w / widest, h / (1.15 * len(lines)))
+
+    best = (name, px([name or " "]))
+    for i, ch in enumerate(name):
+        if ch in "._- " and 0 < i < len(name) - 1:
+            lines = (
+                [name[: i + 1].rstrip(), name[i + 1 :]] if ch != " " else [name[:i], name[i + 1 :]]
+            )
+            size_px = px(lines)
+            if size_px > best[1]:
+                best = ("\n".join(lines), size_px)
+    return best[0], max(6.0, best[1])
+
+
 def wrap_subtitle(parts: list[str], width: float, metrics: QFontMetricsF, lines: int = 2) -> str:
     """`parts` joined with " · " on at most `lines` lines of `width`, broken between parts,
     never inside a word; parts that don't fit are left out from the end ("+2")."""
@@ -172,6 +197,7 @@ class NodeItem(QGraphicsItem):
         self.overlay_text = ""
         self.overlay_color: QColor | None = None
         self._name_fit = NAME_ONLY_MAX_PX
+        self._name_lines = ""
         self.badge = BadgeItem(self)
         self.setFlags(_FLAGS)
         # NOTE: cards repaint only when their text, badge or selection changes; the cache makes
@@ -194,11 +220,7 @@ class NodeItem(QGraphicsItem):
         if size != self._size:
             self.prepareGeometryChange()
             self._size = size
-        title, _ = _fonts()
-        probe = QFont(title)
-        probe.setPixelSize(100)
-        advance = QFontMetricsF(probe).horizontalAdvance(self.name or " ") / 100
-        self._name_fit = max(6.0, min(NAME_ONLY_MAX_PX, (size[0] - 16) / advance, size[1] * 0.5))
+        self._name_lines, self._name_fit = fit_name(self.name, size)
         self._sync_ports(tuple(spec.input_ports(node.params)), tuple(spec.outputs))
         self.badge.setPos(size[0] - BadgeItem.SIZE * 0.6, -BadgeItem.SIZE * 0.4)
         self.update()
@@ -327,9 +349,7 @@ class NodeItem(QGraphicsItem):
             painter.setFont(font)
             painter.setPen(text)
             painter.drawText(
-                rect.adjusted(6, 2, -6, -2),
-                Qt.AlignmentFlag.AlignCenter,
-                QFontMetricsF(font).elidedText(self.name, Qt.TextElideMode.ElideRight, w - 12),
+                rect.adjusted(4, 2, -4, -2), Qt.AlignmentFlag.AlignCenter, self._name_lines
             )
             return
         painter.setBrush(QBrush(pal.color(QPalette.ColorRole.Base)))
