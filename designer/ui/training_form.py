@@ -1,7 +1,10 @@
 """The hyperparameter form of the training dock, built from TRAINING_SPECS.
 
-Each edit is checked by the field's ParamSpec; a refused value is shown with its reason and the
-old value stays.
+Each edit is checked by the field's ParamSpec; a refused value is shown with its reason right
+next to its field and the old value stays. Tooltips state the range the spec checks (one source).
+Choices show human labels ("Adam", "Cross-entropy"); the ids stay in the config and the files.
+The learning rate takes any positive number, typed or on a log-scale slider; outside the usual
+range it gets a warning, not a refusal.
 """
 
 from __future__ import annotations
@@ -9,20 +12,22 @@ from __future__ import annotations
 import math
 import sys
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDoubleValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QSlider,
     QSpinBox,
     QWidget,
 )
 
 from designer.core.errors import ParamError
-from designer.core.training.config import TRAINING_SPECS, TrainingConfig
+from designer.core.training.config import LR_TYPICAL, TRAINING_SPECS, TrainingConfig
 
 LABELS = {
     "optimizer": "Optimizer",
@@ -43,8 +48,54 @@ LABELS = {
     "freeze_batchnorm": "Frozen BatchNorm: keep stats",
     "memory_budget_mb": "Memory budget (MB)",
 }
-LR_RANGE = (1e-5, 10.0)  # what the form offers; the spec itself allows more
+CHOICE_LABELS = {
+    "adam": "Adam",
+    "adamw": "AdamW",
+    "sgd": "SGD",
+    "rmsprop": "RMSprop",
+    "none": "None",
+    "step": "Step decay",
+    "cosine": "Cosine",
+    "onecycle": "One-cycle",
+    "plateau": "Reduce on plateau",
+    "cross_entropy": "Cross-entropy",
+    "bce_with_logits": "Binary cross-entropy (logits)",
+    "mse": "Mean squared error",
+    "l1": "Mean absolute error (L1)",
+    "huber": "Huber",
+    "default": "PyTorch default",
+    "xavier_uniform": "Xavier uniform",
+    "xavier_normal": "Xavier normal",
+    "kaiming_uniform": "Kaiming uniform",
+    "kaiming_normal": "Kaiming normal",
+    "orthogonal": "Orthogonal",
+    "auto": "Automatic",
+    "cpu": "CPU",
+    "cuda": "CUDA GPU",
+    "mps": "Apple GPU (MPS)",
+    "off": "Off",
+    "bf16": "bfloat16",
+    "fp16": "float16",
+}
 INT_MAX = 2**31 - 1  # QSpinBox is 32-bit
+SLIDER_STEPS = 20  # slider positions per decade of learning rate
+COLUMNS = 2  # the form's fields in two columns: all of them fit a 1366×768 screen
+
+
+def choice_label(choice: object) -> str:
+    """The human label of a choice id ("cross_entropy" -> "Cross-entropy")."""
+    text = str(choice)
+    return CHOICE_LABELS.get(text, text.replace("_", " ").capitalize())
+
+
+def lr_warning(lr: float) -> str:
+    """Why an accepted learning rate may still be a poor one ("" if it is in the usual range)."""
+    low, high = LR_TYPICAL
+    if lr < low:
+        return f"very small (< {low:g}): the loss will barely move"
+    if lr > high:
+        return f"very large (> {high:g}): training will likely diverge"
+    return ""
 
 
 def available_devices() -> list[str]:
@@ -72,26 +123,54 @@ class SettingsForm(QWidget):
         super().__init__(parent)
         self.config = TrainingConfig()
         self.editors: dict[str, QWidget] = {}
-        self.error = QLabel()
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #d0453a;")
+        self.reasons: dict[str, QLabel] = {}  # the refusal or warning next to each field
+        self.error = QLabel()  # the last refusal (also shown next to its field)
         self.error.hide()
-        form = QFormLayout(self)
-        form.setContentsMargins(0, 0, 0, 0)
-        for name, spec in TRAINING_SPECS.items():
-            if spec.kind is dict or (spec.kind is str and spec.choices is None):
-                continue  # file-level settings (lr_multipliers, init_from): not a form field
+        self.lr_slider = QSlider(Qt.Orientation.Horizontal)
+        low, high = LR_TYPICAL
+        self.lr_slider.setRange(
+            round(math.log10(low) * SLIDER_STEPS), round(math.log10(high) * SLIDER_STEPS)
+        )
+        self.lr_slider.setToolTip("Learning rate on a log scale; type any positive number")
+        self.lr_slider.valueChanged.connect(self._slid)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(8)
+        grid.setVerticalSpacing(4)
+        fields = {  # file-level settings (lr_multipliers, init_from) are not form fields
+            n: spec
+            for n, spec in TRAINING_SPECS.items()
+            if not (spec.kind is dict or (spec.kind is str and spec.choices is None))
+        }
+        per_column = math.ceil(len(fields) / COLUMNS)
+        for k, (name, spec) in enumerate(fields.items()):
             editor = self._make_editor(name, spec)
             editor.setToolTip(f"{spec.doc} ({spec.describe()})")
             self.editors[name] = editor
-            form.addRow(LABELS.get(name, name), editor)
-        form.addRow(self.error)
+            reason = QLabel(textFormat=Qt.TextFormat.PlainText, wordWrap=True)
+            reason.setStyleSheet("color: #d0453a;")
+            reason.hide()
+            self.reasons[name] = reason
+            cell = QWidget()
+            box = QHBoxLayout(cell)
+            box.setContentsMargins(0, 0, 0, 0)
+            box.addWidget(editor, 1)
+            if name == "lr":
+                box.addWidget(self.lr_slider, 1)
+            row, col = 2 * (k % per_column), 2 * (k // per_column)
+            label = QLabel(LABELS.get(name, name))
+            label.setToolTip(editor.toolTip())
+            grid.addWidget(label, row, col)
+            grid.addWidget(cell, row, col + 1)
+            grid.addWidget(reason, row + 1, col + 1)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
 
     def _make_editor(self, name, spec) -> QWidget:
         if spec.choices is not None:
             combo = QComboBox()
             for choice in spec.choices:
-                combo.addItem(str(choice), choice)
+                combo.addItem(choice_label(choice), choice)
             combo.activated.connect(lambda _i, n=name: self._commit(n))
             return combo
         if spec.kind is bool:
@@ -135,7 +214,10 @@ class SettingsForm(QWidget):
             else:
                 editor.setText(f"{value:g}")
             editor.blockSignals(False)
+        for reason in self.reasons.values():
+            reason.hide()
         self.error.hide()
+        self._sync_slider()
         self._update_enabled()
 
     def refresh_devices(self) -> None:
@@ -145,9 +227,10 @@ class SettingsForm(QWidget):
         combo.blockSignals(True)
         combo.clear()
         for device in devices:
-            combo.addItem(device, device)
+            combo.addItem(choice_label(device), device)
         if self.config.device not in devices:
-            combo.addItem(f"{self.config.device} (not available here)", self.config.device)
+            label = f"{choice_label(self.config.device)} (not available here)"
+            combo.addItem(label, self.config.device)
         combo.setCurrentIndex(max(combo.findData(self.config.device), 0))
         combo.blockSignals(False)
         self._update_enabled()
@@ -168,8 +251,8 @@ class SettingsForm(QWidget):
 
     def _commit(self, name: str) -> None:
         value = self.value(name)
-        if name == "lr" and isinstance(value, float) and not LR_RANGE[0] <= value <= LR_RANGE[1]:
-            self._refuse(name, ParamError("lr", "expected a number between 1e-05 and 10"))
+        if name == "lr" and isinstance(value, float) and not value > 0:
+            self._refuse(name, ParamError("lr", f"must be greater than 0, got {value:g}"))
             return
         try:
             value = TRAINING_SPECS[name].check(value)
@@ -178,6 +261,13 @@ class SettingsForm(QWidget):
             return
         self.error.hide()
         self.editors[name].setStyleSheet("")
+        reason = self.reasons[name]
+        warning = lr_warning(float(value)) if name == "lr" else ""  # type: ignore[arg-type]
+        reason.setText(warning)
+        reason.setStyleSheet("color: #b07800;")
+        reason.setVisible(bool(warning))
+        if name == "lr":
+            self._sync_slider(float(value))  # type: ignore[arg-type]
         if getattr(self.config, name) == value:
             return
         setattr(self.config, name, value)
@@ -187,10 +277,27 @@ class SettingsForm(QWidget):
     def _refuse(self, name: str, err: ParamError) -> None:
         editor = self.editors[name]
         editor.setStyleSheet("border: 1px solid #d0453a;")
-        self.error.setText(f"{LABELS.get(name, name)}: {err.reason}")
-        self.error.show()
+        text = f"{LABELS.get(name, name)}: {err.reason}"
+        self.error.setText(text)
+        reason = self.reasons[name]
+        reason.setText(text)
+        reason.setStyleSheet("color: #d0453a;")
+        reason.show()
         if isinstance(editor, QLineEdit):
             editor.setText(f"{getattr(self.config, name):g}")  # old value stays
+
+    def _sync_slider(self, lr: float | None = None) -> None:
+        lr = self.config.lr if lr is None else lr
+        self.lr_slider.blockSignals(True)
+        self.lr_slider.setValue(round(math.log10(max(lr, 1e-30)) * SLIDER_STEPS))
+        self.lr_slider.blockSignals(False)
+
+    def _slid(self, position: int) -> None:
+        lr = float(f"{10 ** (position / SLIDER_STEPS):.2g}")
+        line = self.editors["lr"]
+        assert isinstance(line, QLineEdit)
+        line.setText(f"{lr:g}")
+        self._commit("lr")
 
     def _update_enabled(self) -> None:
         optimizer = self.config.optimizer

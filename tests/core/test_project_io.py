@@ -292,7 +292,7 @@ CASES = {
     "nodes not a list": (lambda d: d.update(nodes={}), "nodes: expected a list, got an object"),
     "negative learning rate": (
         lambda d: d["training"].update(lr=-1),
-        "training.lr: expected a number ≥ 0 and ≤ 100, got -1",
+        "training.lr: expected a number ≥ 0, got -1",
     ),
     "dataset split": (
         lambda d: d["training"]["data"].update(test_fraction=2),

@@ -159,22 +159,33 @@ def test_device_list_offers_cuda_only_when_torch_sees_it(make_panel):
         assert not panel.form.editors["amp"].isEnabled()
 
 
-def test_learning_rate_accepts_scientific_input_and_refuses_out_of_range(qtbot, make_panel):
+def test_learning_rate_takes_any_positive_number_and_says_why_next_to_the_field(qtbot, make_panel):
     panel = make_panel()
     doc = panel.document
-    lr = panel.form.editors["lr"]
-    lr.clear()
-    qtbot.keyClicks(lr, "1e-3")
-    qtbot.keyClick(lr, "\r")
-    assert doc.project.training.lr == pytest.approx(1e-3)
+    form = panel.form
+    lr = form.editors["lr"]
+    for typed, value in (("1e-3", 1e-3), ("1e-6", 1e-6), ("2.0", 2.0)):
+        lr.clear()
+        qtbot.keyClicks(lr, typed)
+        qtbot.keyClick(lr, "\r")
+        assert doc.project.training.lr == pytest.approx(value)
+        assert form.reasons["lr"].isHidden()
     assert doc.is_modified()
     lr.clear()
-    qtbot.keyClicks(lr, "1e3")
+    qtbot.keyClicks(lr, "50")  # beyond the usual range: taken, with a warning beside it
     qtbot.keyClick(lr, "\r")
-    assert doc.project.training.lr == pytest.approx(1e-3)  # old value kept
-    assert "Learning rate" in panel.form.error.text()
-    assert "10" in panel.form.error.text()
-    assert lr.text() == "0.001"
+    assert doc.project.training.lr == pytest.approx(50.0)
+    assert "diverge" in form.reasons["lr"].text() and not form.reasons["lr"].isHidden()
+    lr.clear()
+    qtbot.keyClicks(lr, "0")  # refused, the reason next to the field, the old value kept
+    qtbot.keyClick(lr, "\r")
+    assert doc.project.training.lr == pytest.approx(50.0)
+    assert "greater than 0" in form.reasons["lr"].text()
+    assert lr.text() == "50"
+    form.lr_slider.setValue(form.lr_slider.minimum())  # the log slider reaches 1e-7
+    assert doc.project.training.lr == pytest.approx(1e-7)
+    assert form.editors["optimizer"].currentText() == "Adam"  # a label; the id stays in the file
+    assert doc.project.training.optimizer == "adam"
 
 
 def test_form_edits_write_the_project_settings(make_panel):

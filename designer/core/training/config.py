@@ -25,6 +25,7 @@ INITS = (
 DEVICES = ("auto", "cpu", "cuda", "mps")
 AMP = ("off", "bf16", "fp16")
 SOURCES = ("builtin", "csv", "npz", "images", "idx")
+LR_TYPICAL = (1e-7, 10.0)  # outside this a learning rate is accepted with a warning
 
 
 @dataclass
@@ -116,7 +117,7 @@ def _multipliers(raw) -> dict[str, float]:
 
 TRAINING_SPECS: dict[str, ParamSpec] = {
     "optimizer": ParamSpec("optimizer", str, "adam", "Optimisation algorithm", choices=OPTIMIZERS),
-    "lr": ParamSpec("lr", float, 0.01, "Learning rate", minimum=0.0, maximum=100.0),
+    "lr": ParamSpec("lr", float, 0.01, "Learning rate (any positive number)", minimum=0.0),
     "momentum": ParamSpec("momentum", float, 0.9, "SGD momentum", minimum=0.0, maximum=1.0),
     "nesterov": ParamSpec("nesterov", bool, False, "Nesterov momentum (SGD)"),
     "weight_decay": ParamSpec("weight_decay", float, 0.0, "L2 penalty", minimum=0.0),
