@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QSettings, Qt, QTimer
+from PySide6.QtCore import QMimeData, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
     QMainWindow,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -32,8 +33,10 @@ from designer.ui.autosave import IDLE_CHOICES_MS, IDLE_MS, SETTING, AutoSaver
 from designer.ui.canvas.view import CanvasView
 from designer.ui.code_view import CodeView
 from designer.ui.document import Document
+from designer.ui.help_menu import build_help_menu
 from designer.ui.inspector import Inspector
 from designer.ui.palette import Palette
+from designer.ui.perspectives import Perspectives
 from designer.ui.problems_view import ProblemsView
 from designer.ui.project_files import Answer, ProjectFiles
 from designer.ui.runs_panel import install as install_experiments
@@ -43,7 +46,7 @@ from designer.ui.theme import BANNER_STYLE
 __all__ = ["Answer", "MainWindow"]
 
 CLIPBOARD_MIME = "application/x-netcanvas-graph"
-STATE_VERSION = 2  # bump when the default dock arrangement changes
+STATE_VERSION = 3  # bump when the default dock arrangement changes
 TRAINING_REASON = "Training is running: stop it to edit the network."
 
 
@@ -77,6 +80,8 @@ def _forward(name: str) -> property:
 class MainWindow(QMainWindow):
     """One open project. Dialog answers are injectable (`ask_*` attributes) for tests.
 
+    `docks_arranged` is emitted when the first start's default dock sizes have been applied.
+
     New/open/save, recent files, examples, weights and recovery live in the composed
     `files` controller (designer.ui.project_files.ProjectFiles).
     """
@@ -86,6 +91,8 @@ class MainWindow(QMainWindow):
     ask_save_path = _forward("ask_save_path")
     ask_recoveries = _forward("ask_recoveries")
     show_error = _forward("show_error")
+
+    docks_arranged = Signal()
 
     def __init__(
         self,
@@ -113,6 +120,7 @@ class MainWindow(QMainWindow):
         self.setDockNestingEnabled(True)
         self._build_central()
         self._build_docks()
+        self.perspectives = Perspectives(self, self.docks, self.settings, STATE_VERSION)
         self._build_menus()
         self._build_status()
         doc = self.document
@@ -135,7 +143,8 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         self._banner_failure = False
         self.document.analysis_changed.connect(lambda _a: self._clear_failure())
-        self.canvas = CanvasView(self.document)
+        direction = "LR" if self.settings.value("canvas/direction") == "LR" else "TB"
+        self.canvas = CanvasView(self.document, direction=direction)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -198,6 +207,14 @@ class MainWindow(QMainWindow):
                 self.removeDockWidget(dock)
                 return None
             self._training_panel = panel
+            # NOTE: three preview rows are enough to see the data; the rest of the height goes
+            # to the hyperparameters, so all settings fit a 1366×768 screen without scrolling.
+            panel.dataset.table.setMaximumHeight(120)
+            panel.dataset.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            splitter = panel.findChild(QSplitter)
+            if splitter is not None:  # the settings as wide as they need, the plots the rest
+                need = panel.settings.sizeHint().width() + 24
+                splitter.setSizes([need, max(400, self.width() - need)])
             dock.setWidget(panel)
             panel.training_started.connect(dock.raise_)
         return self._training_panel
@@ -229,16 +246,26 @@ class MainWindow(QMainWindow):
             return
         # First start: leave most of the window to the canvas. Docks only take sizes once the
         # window is laid out, hence the zero timer.
-        QTimer.singleShot(0, self._default_dock_sizes)
+        self._default_docks_pending = True
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if getattr(self, "_default_docks_pending", False):
+            # NOTE: docks take sizes only once the shown window is laid out: after this event.
+            self._default_docks_pending = False
+            QTimer.singleShot(0, self._default_dock_sizes)
 
     def _default_dock_sizes(self) -> None:
         d = self.docks
         self.resizeDocks([d["palette"], d["inspector"]], [210, 330], Qt.Orientation.Horizontal)
-        self.resizeDocks([d["problems"]], [int(self.height() * 0.2)], Qt.Orientation.Vertical)
+        self.perspectives.apply_default(show=False)
+        self.docks_arranged.emit()
 
     def _save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState(STATE_VERSION))
+        state = self.saveState(STATE_VERSION)
+        self.settings.setValue("window/state", state)
+        self.settings.setValue(f"window/{self.perspectives.current}_state", state)
         self.settings.sync()
 
     # -- menus -----------------------------------------------------------------------------
@@ -276,12 +303,15 @@ class MainWindow(QMainWindow):
         self.undo_action = self.document.create_undo_action(self)
         self.undo_action.setShortcuts(Keys.keyBindings(std.Undo))
         self.redo_action = self.document.create_redo_action(self)
-        self.redo_action.setShortcuts(Keys.keyBindings(std.Redo))
+        redo_keys = [*Keys.keyBindings(std.Redo), Keys("Ctrl+Shift+Z"), Keys("Ctrl+Y")]
+        self.redo_action.setShortcuts(list(dict.fromkeys(redo_keys)))
         edit.addActions([self.undo_action, self.redo_action])
         edit.addSeparator()
         self.cut_action = self._action(edit, "Cu&t", self.cut, std.Cut, "cut")
         self.copy_action = self._action(edit, "&Copy", self.copy, std.Copy, "copy")
-        self._action(edit, "&Paste", self.paste, std.Paste, "paste")
+        self.paste_action = self._action(edit, "&Paste", self.paste, std.Paste, "paste")
+        QGuiApplication.clipboard().dataChanged.connect(self._update_paste)
+        self._update_paste()
         self.duplicate_action = self._action(edit, "D&uplicate", self.duplicate, "Ctrl+D")
         self.delete_action = self._action(
             edit, "&Delete", self.delete_selection, [Keys.StandardKey.Delete, "Backspace"]
@@ -293,9 +323,43 @@ class MainWindow(QMainWindow):
         self._action(view, "Zoom &Out", lambda: self.canvas.zoom_by(0.8), std.ZoomOut)
         self._action(view, "&Fit to Window", self.canvas.fit_to_view, ["Ctrl+0", "F"])
         self._action(view, "Auto-&Layout", self.document.auto_layout, "Ctrl+L")
+        self.direction_action = self._action(
+            view, "Layers Left to &Right", self._toggle_direction, None, "left_to_right"
+        )
+        self.direction_action.setCheckable(True)
+        self.direction_action.setChecked(self.canvas.canvas_scene.direction == "LR")
+        view.addSeparator()
+        self._action(view, "&Find Layer…", self.canvas.open_find, std.Find, "find")
+        self._action(view, "&Add Layer…", self._add_layer_at_cursor, None, "add_layer")
+        self.minimap_action = self._action(view, "&Minimap", lambda: None, "M", "minimap")
+        self.minimap_action.setCheckable(True)
+        self.minimap_action.toggled.connect(self.canvas.set_minimap_visible)
+        self.canvas.minimap_toggled.connect(self.minimap_action.setChecked)
+        view.addSeparator()
+        for action in self.perspectives.actions.values():
+            view.addAction(action)
         view.addSeparator()
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
+        build_help_menu(self)
+
+    def _toggle_direction(self) -> None:
+        """Cards with ports left and right, laid out left to right (or back): one undo step."""
+        direction = "LR" if self.direction_action.isChecked() else "TB"
+        self.settings.setValue("canvas/direction", direction)
+        self.document.direction = direction
+        self.canvas.canvas_scene.set_direction(direction)
+        self.document.auto_layout()
+        self.canvas.fit_to_view()
+
+    def _add_layer_at_cursor(self) -> None:
+        self.canvas.open_add_at(self.canvas.mapToScene(self.canvas.viewport().rect().center()))
+
+    def _update_paste(self) -> None:
+        mime = QGuiApplication.clipboard().mimeData()
+        has = mime is not None and mime.hasFormat(CLIPBOARD_MIME)
+        self.paste_action.setEnabled(has)
+        self.paste_action.setToolTip("" if has else "Nothing to paste: copy some layers first")
 
     def _build_autosave_menu(self, menu) -> None:
         """The autosave setting: how long after the last change the recovery copy is written."""

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QSlider,
     QSpinBox,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -136,7 +137,7 @@ class SettingsForm(QWidget):
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setHorizontalSpacing(8)
-        grid.setVerticalSpacing(4)
+        grid.setVerticalSpacing(2)
         fields = {  # file-level settings (lr_multipliers, init_from) are not form fields
             n: spec
             for n, spec in TRAINING_SPECS.items()
@@ -152,17 +153,20 @@ class SettingsForm(QWidget):
             reason.hide()
             self.reasons[name] = reason
             cell = QWidget()
-            box = QHBoxLayout(cell)
-            box.setContentsMargins(0, 0, 0, 0)
+            column = QVBoxLayout(cell)
+            column.setContentsMargins(0, 0, 0, 0)
+            column.setSpacing(1)
+            box = QHBoxLayout()
             box.addWidget(editor, 1)
             if name == "lr":
                 box.addWidget(self.lr_slider, 1)
-            row, col = 2 * (k % per_column), 2 * (k // per_column)
+            column.addLayout(box)
+            column.addWidget(reason)  # the reason sits right under its field
+            row, col = k % per_column, 2 * (k // per_column)
             label = QLabel(LABELS.get(name, name))
             label.setToolTip(editor.toolTip())
-            grid.addWidget(label, row, col)
+            grid.addWidget(label, row, col, Qt.AlignmentFlag.AlignTop)
             grid.addWidget(cell, row, col + 1)
-            grid.addWidget(reason, row + 1, col + 1)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
 
@@ -262,12 +266,12 @@ class SettingsForm(QWidget):
         self.error.hide()
         self.editors[name].setStyleSheet("")
         reason = self.reasons[name]
-        warning = lr_warning(float(value)) if name == "lr" else ""  # type: ignore[arg-type]
+        warning = lr_warning(float(value)) if name == "lr" else ""
         reason.setText(warning)
         reason.setStyleSheet("color: #b07800;")
         reason.setVisible(bool(warning))
         if name == "lr":
-            self._sync_slider(float(value))  # type: ignore[arg-type]
+            self._sync_slider(float(value))
         if getattr(self.config, name) == value:
             return
         setattr(self.config, name, value)

@@ -62,6 +62,7 @@ class CanvasView(QGraphicsView):
     space+drag pans; left-drag on empty canvas selects with a rubber band."""
 
     zoom_changed = Signal(float)
+    minimap_toggled = Signal(bool)
 
     def __init__(
         self, document: Document, parent: QWidget | None = None, direction: Direction = "TB"
@@ -104,7 +105,9 @@ class CanvasView(QGraphicsView):
         )
 
     def set_minimap_visible(self, visible: bool) -> None:
-        self.minimap.setVisible(visible)
+        if visible != self.minimap.isVisible():
+            self.minimap.setVisible(visible)
+            self.minimap_toggled.emit(visible)
 
     def open_find(self) -> None:
         self.find_bar.open()
@@ -182,12 +185,12 @@ class CanvasView(QGraphicsView):
             self.set_zoom(legible)
             half_w, half_h = vp.width() / legible / 2, vp.height() / legible / 2
             self.centerOn(rect.left() - pad + half_w, rect.top() - pad + half_h)
-            self.minimap.show()
+            self.set_minimap_visible(True)
             return
         self.set_zoom(fit)
         self.centerOn(rect.center())
         if readable:
-            self.minimap.hide()
+            self.set_minimap_visible(False)
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         steps = event.angleDelta().y() / 120.0
