@@ -207,9 +207,9 @@ class MainWindow(QMainWindow):
                 self.removeDockWidget(dock)
                 return None
             self._training_panel = panel
-            # NOTE: three preview rows are enough to see the data; the rest of the height goes
+            # NOTE: two preview rows are enough to see the data; the rest of the height goes
             # to the hyperparameters, so all settings fit a 1366×768 screen without scrolling.
-            panel.dataset.table.setMaximumHeight(120)
+            panel.dataset.table.setMaximumHeight(92)
             panel.dataset.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             splitter = panel.findChild(QSplitter)
             if splitter is not None:  # the settings as wide as they need, the plots the rest
