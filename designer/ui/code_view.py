@@ -105,6 +105,7 @@ class CodeView(QWidget):
         super().__init__(parent)
         self.document = document
         self.error_label = QLabel()
+        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
         self.error_label.setWordWrap(True)
         self.error_label.setObjectName("codeError")
         self.error_label.setStyleSheet(ERROR_STYLE + " padding: 4px;")

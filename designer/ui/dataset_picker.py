@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from designer.core.data import BUILTINS, Preview, source_options
 from designer.core.training.config import DataConfig
+from designer.ui import plain
 from designer.ui.widgets import path_field
 
 SOURCES = (
@@ -143,6 +144,7 @@ class DatasetPicker(QWidget):
             )
         self.builtin.activated.connect(self._builtin_chosen)
         self.doc = QLabel()
+        self.doc.setTextFormat(Qt.TextFormat.PlainText)
         self.doc.setWordWrap(True)
         self.path = QLineEdit()
         self.path.setPlaceholderText("file or folder, relative to the project")
@@ -180,11 +182,13 @@ class DatasetPicker(QWidget):
         self.form = form
 
         self.summary = QLabel()
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
         self.summary.setWordWrap(True)
         self.table = QTableWidget()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setMaximumHeight(180)
         self.counts = QLabel()
+        self.counts.setTextFormat(Qt.TextFormat.PlainText)
         self.counts.setWordWrap(True)
         self.counts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.thumbs = QHBoxLayout()
@@ -401,7 +405,7 @@ class DatasetPicker(QWidget):
             thumb.setPixmap(
                 QPixmap.fromImage(image).scaled(40, 40, Qt.AspectRatioMode.KeepAspectRatio)
             )
-            thumb.setToolTip(label)
+            thumb.setToolTip(plain.tooltip(label))
             self.thumbs.addWidget(thumb)
         if self.thumbs.count():
             self.thumbs.addStretch(1)

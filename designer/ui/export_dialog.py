@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from designer.core.errors import NetcanvasError, first_line
 from designer.core.export import FORMATS, ExportFormat, export_format
+from designer.core.limits import clip
 from designer.core.naming import sanitize
 from designer.ui.widgets import path_field
 
@@ -172,7 +173,9 @@ class ExportDialog(QDialog):
         self.accept()
 
     def _show_error(self, message: str) -> None:
-        box = QMessageBox(QMessageBox.Icon.Warning, "Export failed", message, parent=self)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, "Export failed", clip(message, 2_000), parent=self
+        )
         box.setTextFormat(Qt.TextFormat.PlainText)
         box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_box = box

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.core.training.events import BatchEnd, EpochEnd
+from designer.ui import plain
 
 REDRAW_MS = 100  # one plot redrawn per tick: 10 plot redraws a second at most
 MAX_PAUSE_MS = 1000  # however slow painting is, a plot is at most a second behind
@@ -230,12 +231,11 @@ class SeriesPlot(QWidget):
             self._report(self.save_csv, path)
 
     def _report(self, save, path: str) -> None:
-        from PySide6.QtWidgets import QMessageBox
 
         try:
             save(path)
         except OSError as err:
-            QMessageBox.warning(self, "Could not save", str(err))
+            plain.show_error(self, "Could not save", str(err))
 
 
 def _fmt(value: float | None) -> str:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from designer.core.analysis import Analysis
 from designer.core.diagnostics import Diagnostic
+from designer.ui import plain
 
 DIAGNOSTIC = Qt.ItemDataRole.UserRole
 
@@ -63,7 +64,7 @@ class ProblemsView(QWidget):
                 text += f"  (fix: {diag.fix.title})"
             item = QListWidgetItem(icons[diag.severity], text)
             item.setData(DIAGNOSTIC, diag)
-            item.setToolTip(text)
+            item.setToolTip(plain.tooltip(text))
             self.list.addItem(item)
         n = len(analysis.diagnostics)
         self.empty_label.setText("No problems." if n == 0 else f"{analysis.summary()}")

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 from designer.core.errors import NetcanvasError
 from designer.core.limits import clip
 from designer.core.project import EXTENSION, Project
+from designer.ui import plain
 from designer.ui.autosave import AskRecoveries, AutoSaver, Recovery, offer_recovery
 from designer.ui.document import Document
 
@@ -258,7 +259,7 @@ class ProjectFiles(QObject):
         recent = self.recent_files()
         for path in recent:
             action = menu.addAction(Path(path).name)
-            action.setToolTip(path)
+            action.setToolTip(plain.tooltip(path))
             action.triggered.connect(lambda _c=False, p=path: self.open_path(p))
         if not recent:
             menu.addAction("No recent projects").setEnabled(False)
@@ -301,7 +302,7 @@ class ProjectFiles(QObject):
 
     # -- dialogs (replaceable in tests) ----------------------------------------------------
     def _ask_save_changes(self) -> Answer:
-        box = _box(
+        box = plain.message_box(
             QMessageBox.Icon.Question,
             "Unsaved changes",
             f"Save the changes to {clip(self.display_name())!r} before closing it?",
@@ -326,7 +327,7 @@ class ProjectFiles(QObject):
         return ask_recoveries(self.widget, recoveries)
 
     def _show_error(self, title: str, message: str) -> None:
-        show_error(self.widget, title, message)
+        plain.show_error(self.widget, title, message)
 
 
 def _message(err: BaseException) -> str:
@@ -334,19 +335,3 @@ def _message(err: BaseException) -> str:
         return str(err)
     first = str(err).splitlines()[0] if str(err) else ""
     return f"{type(err).__name__}: {first}".rstrip(": ")
-
-
-def _box(icon, title: str, text: str, parent: QWidget | None) -> QMessageBox:
-    """A message box that shows `text` as plain text: file or exception text never renders
-    as HTML (no links, no images)."""
-    box = QMessageBox(icon, title, "", QMessageBox.StandardButton.NoButton, parent)
-    box.setTextFormat(Qt.TextFormat.PlainText)
-    box.setText(text)
-    return box
-
-
-def show_error(parent: QWidget | None, title: str, message: str) -> None:
-    """The one error dialog: plain text, long values clipped."""
-    box = _box(QMessageBox.Icon.Warning, title, clip(message, 2_000), parent)
-    box.setStandardButtons(QMessageBox.StandardButton.Ok)
-    box.exec()

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from designer.ui import plain
 from designer.ui.autosave import Decision, Recovery
 
 
@@ -42,7 +43,7 @@ class RecoveryDialog(QDialog):
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         for rec in recoveries:
             item = QListWidgetItem(rec.describe())  # item text is never rich text
-            item.setToolTip(str(rec.path))
+            item.setToolTip(plain.tooltip(str(rec.path)))
             self.list.addItem(item)
         self.list.setCurrentRow(0)
         buttons = QDialogButtonBox()

@@ -126,6 +126,7 @@ class SettingsForm(QWidget):
         self.editors: dict[str, QWidget] = {}
         self.reasons: dict[str, QLabel] = {}  # the refusal or warning next to each field
         self.error = QLabel()  # the last refusal (also shown next to its field)
+        self.error.setTextFormat(Qt.TextFormat.PlainText)
         self.error.hide()
         self.lr_slider = QSlider(Qt.Orientation.Horizontal)
         low, high = LR_TYPICAL

@@ -541,30 +541,45 @@ def _read_images(path, target, opts, base_dir):
 _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
+IDX_MAX_BYTES = 1 << 30  # an IDX array's data, as its dims declare it
+
+
 def read_idx(path):
-    """One IDX array (raw or gzipped) with its dims; ValueError names the file when it is bad."""
+    """One IDX array (raw or gzipped) with its dims; ValueError names the file when it is bad.
+
+    The size the dims declare is checked before the data is read or decompressed, so a small
+    gzip that would expand to gigabytes is refused at once.
+    """
     try:
-        raw = Path(path).read_bytes()
-        if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
+        with open(path, "rb") as f:
+            zipped = f.read(2) == b"\x1f\x8b"
+        with gzip.open(path, "rb") if zipped else open(path, "rb") as f:
+            head = f.read(4)
+            if len(head) < 4 or head[:2] != b"\0\0" or head[2] not in _IDX_TYPES:
+                raise ValueError(
+                    f"{path}: not an IDX file (bad magic number {head.hex() or 'none'})"
+                )
+            dims_raw = f.read(4 * head[3])
+            if len(dims_raw) < 4 * head[3]:
+                raise ValueError(f"{path}: truncated IDX header")
+            dims = struct.unpack(f">{head[3]}I", dims_raw)
+            dtype = np.dtype(_IDX_TYPES[head[2]])
+            need = math.prod(dims) * dtype.itemsize
+            if need >= IDX_MAX_BYTES:
+                raise ValueError(
+                    f"{path}: too big: its dims {dims} declare {need:,} bytes of data; "
+                    f"at most {IDX_MAX_BYTES:,} are read"
+                )
+            raw = f.read(need)
     except (EOFError, zlib.error, gzip.BadGzipFile) as err:
         raise ValueError(f"{path}: broken gzip data ({err})") from None
     except OSError as err:
         raise OSError(f"{path}: cannot read the file ({err.strerror or err})") from None
-    if len(raw) < 4 or raw[:2] != b"\0\0" or raw[2] not in _IDX_TYPES:
-        raise ValueError(f"{path}: not an IDX file (bad magic number {raw[:4].hex() or 'none'})")
-    header = 4 + 4 * raw[3]
-    if len(raw) < header:
-        raise ValueError(f"{path}: truncated IDX header")
-    dims = struct.unpack(f">{raw[3]}I", raw[4:header])
-    dtype = np.dtype(_IDX_TYPES[raw[2]])
-    need = int(np.prod(dims)) * dtype.itemsize
-    if len(raw) - header < need:
+    if len(raw) < need:
         raise ValueError(
-            f"{path}: truncated IDX file: dims {dims} need {need} bytes of data, "
-            f"found {len(raw) - header}"
+            f"{path}: truncated IDX file: dims {dims} need {need} bytes of data, found {len(raw)}"
         )
-    return np.frombuffer(raw, dtype, int(np.prod(dims)), header).reshape(dims)
+    return np.frombuffer(raw, dtype, math.prod(dims)).reshape(dims)
 
 
 def _read_idx_set(path, target, opts, base_dir):

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from designer.core.diagnostics import Diagnostic
 from designer.core.graph import Node
 from designer.core.layout import GRID, Direction, card_size
+from designer.ui import plain
 from designer.ui.canvas.colors import ERROR_COLOR, WARNING_COLOR, category_color, palette
 from designer.ui.canvas.port_item import DETAIL, PlusItem, PortItem
 
@@ -106,7 +107,7 @@ class BadgeItem(QGraphicsItem):
             self.setVisible(False)
             return
         self.severity = "error" if any(d.severity == "error" for d in diags) else "warning"
-        self.setToolTip("\n".join(d.message for d in diags))
+        self.setToolTip(plain.tooltip("\n".join(d.message for d in diags)))
         self.setVisible(True)
         self.update()
 
@@ -215,7 +216,7 @@ class NodeItem(QGraphicsItem):
         self.parts = key_param_parts(node)
         self.subtitle = " · ".join([spec.title, *self.parts])
         self.color = category_color(spec.category)
-        self.setToolTip(f"{node.name} ({spec.title})\n{spec.doc}")
+        self.setToolTip(plain.tooltip(f"{node.name} ({spec.title})\n{spec.doc}"))
         size = card_size(spec, node.params, self.direction)
         if size != self._size:
             self.prepareGeometryChange()
