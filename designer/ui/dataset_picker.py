@@ -6,7 +6,6 @@ thumbnails for images) loads the dataset in a short-lived QThread so the panel n
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
@@ -27,36 +26,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from designer.core.data import BUILTINS, Preview, source_options
+from designer.core.data import BUILTINS, Preview, csv_columns, data_sources, source_options
 from designer.core.training.config import DataConfig
 from designer.ui import plain
 from designer.ui.widgets import path_field
 
-SOURCES = (
-    ("builtin", "Built-in dataset"),
-    ("csv", "CSV file"),
-    ("images", "Image folder (one subfolder per class)"),
-    ("idx", "IDX folder (MNIST format)"),
-    ("npz", "NumPy .npz archive"),
-)
 PREVIEW_ROWS = 6
 PREVIEW_COLUMNS = 8
 THUMBNAILS = 6
-
-
-def csv_columns(path: Path) -> list[str]:
-    """The header of a CSV file (first row), or [] if it can't be read."""
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            first = fh.readline()
-    except (OSError, UnicodeDecodeError):
-        return []
-    try:
-        dialect = csv.Sniffer().sniff(first, delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel
-    rows = list(csv.reader([first], dialect))
-    return [c.strip() for c in rows[0] if c.strip()] if rows else []
 
 
 def stored_path(chosen: str, project_path: Path | None) -> str:
@@ -133,8 +110,9 @@ class DatasetPicker(QWidget):
         self.preview_error: str | None = None
 
         self.source = QComboBox()
-        for key, title in SOURCES:
-            self.source.addItem(title, key)
+        self.sources = {s.key: s for s in data_sources()}
+        for s in self.sources.values():
+            self.source.addItem(s.title, s.key)
         self.source.activated.connect(self._source_chosen)
         self.builtin = QComboBox()
         for name, info in BUILTINS.items():
@@ -290,13 +268,12 @@ class DatasetPicker(QWidget):
     def browse(self) -> None:
         """Ask for the file or folder the current source needs."""
         start = str(self.base_dir or Path.home())
-        source = self.config.source
-        if source in ("images", "idx"):
+        source = self.sources[self.config.source]
+        if source.path == "folder":
             chosen = QFileDialog.getExistingDirectory(self, "Choose the data folder", start)
         else:
-            pattern = {"csv": "CSV files (*.csv *.tsv *.txt)", "npz": "NumPy archives (*.npz)"}
             chosen, _ = QFileDialog.getOpenFileName(
-                self, "Choose the data file", start, pattern.get(source, "All files (*)")
+                self, "Choose the data file", start, source.file_filter or "All files (*)"
             )
         if chosen:
             self._set_path(chosen)

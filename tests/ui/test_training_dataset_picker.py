@@ -90,3 +90,33 @@ def test_image_of_turns_square_feature_rows_and_chw_samples_into_pixels():
     assert image_of(np.zeros((3, 10, 12))).shape == (10, 12)
     assert image_of(np.zeros(4)) is None  # iris features are not an image
     assert image_of(np.zeros((32, 1))) is None  # a sequence is not an image
+
+
+def test_the_picker_and_the_config_accept_the_same_sources(picker):
+    import pytest as _pytest
+
+    from designer.core.data import data_sources
+    from designer.core.errors import ParamError
+    from designer.core.training.config import TrainingConfig
+
+    listed = [picker.source.itemData(i) for i in range(picker.source.count())]
+    assert listed == [s.key for s in data_sources()]
+    for key in listed:  # each one the picker offers, the config (and so a project file) takes
+        assert TrainingConfig.from_dict({"data": {"source": key}}).data.source == key
+    with _pytest.raises(ParamError, match="source"):
+        TrainingConfig.from_dict({"data": {"source": "parquet"}})
+    for s in data_sources():  # and the pipeline has a reader for every file or folder source
+        assert (s.reader is not None) == s.needs_path, s.key
+
+
+def test_the_picker_splits_csv_columns_as_the_pipeline_does(qtbot, picker, tmp_path):
+    from designer.core.data import load_dataset
+
+    # A semicolon file whose header also holds a comma inside quotes: one detector decides.
+    rows = "".join(f"{i};{i * 2};{'ab'[i % 2]}\n" for i in range(20))
+    (tmp_path / "beans.csv").write_text('"size, cm";weight;kind\n' + rows, "utf-8")
+    config = DataConfig("csv", path="beans.csv")
+    show(qtbot, picker, config, tmp_path / "model.netcanvas")
+    columns = [picker.target.itemText(i) for i in range(picker.target.count())]
+    data = load_dataset(DataConfig("csv", path="beans.csv", target="kind"), tmp_path)
+    assert columns == [*data.feature_names, "kind"]

@@ -2,10 +2,51 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from designer.core.data import pipeline
 from designer.core.data.downloads import DOWNLOADS
 from designer.core.data.pipeline import BUILTIN_DEFAULTS, SOURCE_DEFAULTS
+from designer.core.data.sources import SOURCES
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """One entry of the source table (sources.SOURCES), typed: what the picker shows and the
+    config accepts. `path` is "" (no file: the built-in datasets), "file" or "folder"."""
+
+    key: str
+    title: str
+    path: str
+    file_filter: str
+    defaults: dict
+    reader: Callable | None  # pipeline.py's reader; None for the built-in datasets
+
+    @property
+    def needs_path(self) -> bool:
+        return bool(self.path)
+
+
+def data_sources() -> tuple[DataSource, ...]:
+    """Every data source, in the order the picker lists them."""
+    return tuple(
+        DataSource(
+            key,
+            s["title"],
+            s["path"],
+            s["filter"],
+            dict(s["defaults"]),
+            pipeline._READERS.get(key),
+        )
+        for key, s in SOURCES.items()
+    )
+
+
+def csv_columns(path: str | Path) -> list[str]:
+    """The header of a CSV file (first row, split as the pipeline splits it), or []."""
+    return pipeline.csv_header(path)
 
 
 @dataclass(frozen=True)

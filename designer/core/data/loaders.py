@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import inspect
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from designer.core.data import downloads, pipeline
+from designer.core.data import downloads, pipeline, sources
 from designer.core.data.dataset import DataError, Dataset
 
 if TYPE_CHECKING:  # config imports the layer specs; only the type is needed here
@@ -75,12 +76,26 @@ def to_dataset(arrays: dict) -> Dataset:
 
 
 def pipeline_source() -> str:
-    """The text of the data pipeline module, for an exported train.py to embed verbatim.
+    """The text of the data pipeline module, for an exported train.py to embed verbatim, with
+    the source table (sources.py, import-free) in place of the line that imports it.
 
     It defines `load_arrays(source, name, path, target, options, test_fraction, val_fraction,
     split_seed, base_dir)`, which returns the same arrays the app trains on.
     """
+    text = _module_text(pipeline)
+    table = _module_text(sources)
+    body = ast.parse(table).body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        table = "\n".join(table.splitlines()[body[0].end_lineno :])  # without its docstring
+    line = next(s for s in text.splitlines() if s.startswith(_TABLE_IMPORT))
+    return text.replace(line, table.strip("\n"), 1)
+
+
+_TABLE_IMPORT = "from designer.core.data.sources import "
+
+
+def _module_text(module) -> str:
     try:
-        return Path(pipeline.__file__).read_text(encoding="utf-8")
+        return Path(module.__file__).read_text(encoding="utf-8")
     except OSError:  # e.g. a frozen build that ships only bytecode
-        return inspect.getsource(pipeline)
+        return inspect.getsource(module)

@@ -6,8 +6,10 @@ split_seed, base_dir) -> dict of numpy arrays and metadata.
 NOTE: this module is self-contained on purpose (standard library, numpy, and Pillow for image
 folders; the built-in tables are read from scikit-learn's bundled files). An exported train.py
 embeds this very text, so the app and the script get bit-identical arrays. Keep it free of
-`from __future__` and of imports from designer. User errors raise ValueError or OSError whose
-message names the file, and the row and column where there is one.
+`from __future__` and of imports from designer, except the one line below that imports the
+source table (sources.py, itself import-free): an exported script has that module's text in its
+place. User errors raise ValueError or OSError whose message names the file, and the row and
+column where there is one.
 """
 
 import csv
@@ -20,6 +22,8 @@ from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
+
+from designer.core.data.sources import CSV_DELIMITERS, SOURCES  # NOTE: inlined when embedded
 
 _SYNTH = {"n": 400, "noise": 0.1, "seed": 0}
 BUILTIN_DEFAULTS = {
@@ -36,16 +40,7 @@ BUILTIN_DEFAULTS = {
     "waves": {"n": 600, "noise": 0.2, "seed": 0},
 }
 SOURCE_DEFAULTS: dict[str, dict[str, object]] = {
-    "csv": {
-        "task": "auto",
-        "delimiter": "auto",
-        "missing": "error",
-        "max_categories": 20,
-        "ignore": [],
-    },
-    "npz": {"task": "auto", "standardize": "auto"},
-    "images": {"image_size": 28, "color": "grayscale"},
-    "idx": {"labels": "", "test_images": "", "test_labels": ""},
+    key: source["defaults"] for key, source in SOURCES.items() if source["reader"]
 }
 TASKS = ("auto", "classification", "regression")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
@@ -342,6 +337,30 @@ def _read_csv(path, target, opts, base_dir):
     return _data(path.name, task, x, y, class_names, names, np.array(scale), notes)
 
 
+def detect_delimiter(first_line):
+    """The column separator of a CSV file, from its first line outside quoted names: a comma
+    if there is one, else the most frequent of ; tab | (the one detector the app, the picker
+    and train.py use)."""
+    unquoted = "".join(first_line.split('"')[0::2])
+    if unquoted.count(",") or not any(d in unquoted for d in CSV_DELIMITERS):
+        return ","
+    return max(CSV_DELIMITERS, key=unquoted.count)
+
+
+def csv_header(path):
+    """The column names of a CSV file (its first row), or [] if it can't be read."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            first = fh.readline()
+    except (OSError, UnicodeDecodeError):
+        return []
+    try:
+        rows = list(csv.reader([first], delimiter=detect_delimiter(first)))
+    except csv.Error:
+        return []
+    return [c.strip() for c in rows[0] if c.strip()] if rows else []
+
+
 def _csv_rows(path, delimiter):
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -355,8 +374,7 @@ def _csv_rows(path, delimiter):
     if not text.strip():
         raise ValueError(f"{path}: the file is empty")
     if delimiter == "auto":
-        first = text.splitlines()[0]
-        delimiter = max(",;\t|", key=first.count) if first.count(",") == 0 else ","
+        delimiter = detect_delimiter(text.splitlines()[0])
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as err:
@@ -638,7 +656,7 @@ def _idx_file(folder, part, kind):
     return None
 
 
-_READERS = {"csv": _read_csv, "npz": _read_npz, "images": _read_images, "idx": _read_idx_set}
+_READERS = {key: globals()[source["reader"]] for key, source in SOURCES.items() if source["reader"]}
 
 
 # --- splitting and standardisation --------------------------------------------------------------

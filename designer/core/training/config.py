@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 
+from designer.core.data.sources import SOURCES as DATA_SOURCES
 from designer.core.errors import ParamError
 from designer.core.layers.spec import ParamSpec
 
@@ -24,7 +25,7 @@ INITS = (
 )
 DEVICES = ("auto", "cpu", "cuda", "mps")
 AMP = ("off", "bf16", "fp16")
-SOURCES = ("builtin", "csv", "npz", "images", "idx")
+SOURCES = tuple(DATA_SOURCES)  # the one source table, core/data/sources.py
 LR_TYPICAL = (1e-7, 10.0)  # outside this a learning rate is accepted with a warning
 
 
