@@ -7,8 +7,7 @@ from PySide6.QtGui import QFont, QShowEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 from designer.core.analysis import Analysis
-from designer.core.freezing import split_counts
-from designer.core.layers.spec import format_shape
+from designer.core.summary import summarize
 
 COLUMNS = ("Layer", "Type", "Output shape", "Params", "MACs")
 NODE_ID = Qt.ItemDataRole.UserRole
@@ -49,24 +48,14 @@ class SummaryView(QTableWidget):
     def refresh(self, analysis: Analysis | None = None) -> None:
         self._stale = False
         analysis = analysis or self.document.analysis
-        graph = self.document.graph
-        ordered = [i for i in analysis.order if i in graph.nodes]
-        seen = set(ordered)
-        ordered += sorted(i for i in graph.nodes if i not in seen)
+        summary = summarize(self.document.graph, analysis)
         rows = []
-        for node_id in ordered:
-            node = graph.nodes[node_id]
-            params, macs = analysis.costs.get(node_id, (0, 0))
-            shape = analysis.shapes.get(node_id)
-            name = f"🔒 {node.name}" if node.frozen else node.name
-            cells = (name, node.spec.title, format_shape(shape), f"{params:,}", f"{macs:,}")
-            rows.append((cells, node_id, False))
-        split = split_counts(graph, analysis.costs)
-        if split.frozen:  # transfer learning: what training will change, and what it won't
-            rows.append((("Trainable", "", "", f"{split.trainable:,}", ""), None, False))
-            rows.append((("Frozen", "", "", f"{split.frozen:,}", ""), None, False))
-        totals = ("Total", "", "", f"{analysis.total_params:,}", f"{analysis.total_macs:,}")
-        rows.append((totals, None, True))
+        for row in summary.rows:
+            name, *rest = row.cells()
+            rows.append(((f"🔒 {name}" if row.frozen else name, *rest), row.node_id, False))
+        totals = summary.total_rows()
+        for i, (label, params, macs) in enumerate(totals):
+            rows.append(((label, "", "", params, macs), None, i == len(totals) - 1))
         header = self.horizontalHeader()
         # NOTE: with ResizeToContents on, every setItem re-measures the whole column: filling
         # 2,000 rows of a visible table took over a minute. Measure once, after the fill; and
