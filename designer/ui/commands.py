@@ -292,6 +292,24 @@ class SetInit(Command):
         self.graph.set_init(self.node_id, self.old)
 
 
+class SetFrozen(Command):
+    """Freeze or unfreeze some layers (transfer learning): one undo step."""
+
+    def __init__(self, graph: Graph, node_ids: Iterable[str], frozen: bool) -> None:
+        self.old = {i: graph.node(i).frozen for i in node_ids}
+        verb = "Freeze" if frozen else "Unfreeze"
+        super().__init__(graph, f"{verb} {plural(len(self.old), 'layer')}")
+        self.frozen = frozen
+
+    def redo(self) -> None:
+        for node_id in self.old:
+            self.graph.set_frozen(node_id, self.frozen)
+
+    def undo(self) -> None:
+        for node_id, was in self.old.items():
+            self.graph.set_frozen(node_id, was)
+
+
 def insert_on_edge(
     graph: Graph,
     edge: Edge,

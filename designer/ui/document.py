@@ -402,6 +402,13 @@ class Document(QObject):
             return None
         return self._push(cmd.SetInit(self.graph, node_id, scheme))
 
+    def set_frozen(self, ids: Iterable[str], frozen: bool) -> str | None:
+        """Freeze or unfreeze layers in one undo step (those already so are left out)."""
+        todo = [i for i in ids if i in self.graph.nodes and self.graph.nodes[i].frozen != frozen]
+        if not todo:
+            return None
+        return self._push(cmd.SetFrozen(self.graph, todo, frozen))
+
     def apply_fix(self, fix: QuickFix) -> str | None:
         """Insert the fix's layer on its edge: one undo step."""
         if self._read_only is not None:

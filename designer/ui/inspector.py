@@ -184,6 +184,10 @@ class Inspector(QScrollArea):
         self.name_edit: QLineEdit | None = None  # built per node in _build
         self.name_error: QLabel | None = None
         self.init_combo: QComboBox | None = None
+        # node -> "Weights: pretrained · frozen (not trained)"; the window sets it (ui.transfer)
+        self.weights_line: Callable[[object], str] = lambda node: (
+            "Frozen (not trained)" if node.frozen else ""
+        )
         self.setWidgetResizable(True)
         self.setFrameShape(QScrollArea.Shape.NoFrame)
         self._body = QWidget()
@@ -256,8 +260,10 @@ class Inspector(QScrollArea):
         analysis = self.document.analysis
         shape = analysis.shapes.get(node.id)
         params, macs = analysis.costs.get(node.id, (0, 0))
+        extra = self.weights_line(node)
         self.info.setText(
             f"Output shape: {format_shape(shape)}\nParameters: {params:,}\nMACs: {macs:,}"
+            + (f"\n{extra}" if extra else "")
         )
         diags = analysis.for_node(node.id)
         self.problems.setText("\n".join(f"{d.severity}: {d.message}" for d in diags))

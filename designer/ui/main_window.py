@@ -42,6 +42,7 @@ from designer.ui.project_files import Answer, ProjectFiles
 from designer.ui.runs_panel import install as install_experiments
 from designer.ui.summary_view import SummaryView
 from designer.ui.theme import BANNER_STYLE
+from designer.ui.transfer import TransferActions, weights_line
 
 __all__ = ["Answer", "MainWindow"]
 
@@ -228,6 +229,7 @@ class MainWindow(QMainWindow):
         panel.training_started.connect(lambda: self.document.set_read_only(TRAINING_REASON))
         panel.training_stopped.connect(lambda: self.document.set_read_only(None))
         panel.failed.connect(self.show_training_failure)
+        panel.weights_changed.connect(self.inspector.refresh)
         self.experiments.attach(panel)  # every training run is recorded
         return panel
 
@@ -317,6 +319,11 @@ class MainWindow(QMainWindow):
             edit, "&Delete", self.delete_selection, [Keys.StandardKey.Delete, "Backspace"]
         )
         self._action(edit, "Select &All", self.select_all, std.SelectAll, "select_all")
+
+        model = bar.addMenu("&Model")  # transfer learning: freezing and pretrained weights
+        self.transfer = TransferActions(self)
+        model.addActions(self.transfer.actions)
+        self.inspector.weights_line = lambda node: weights_line(self._training_panel, node)
 
         view = bar.addMenu("&View")
         self._action(view, "Zoom &In", lambda: self.canvas.zoom_by(1.25), std.ZoomIn)

@@ -13,6 +13,7 @@ import time
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -43,6 +44,7 @@ class TrainingPanel(QWidget):
 
     training_started = Signal()
     training_stopped = Signal()  # finished, failed or stopped
+    weights_changed = Signal()  # the held weights (and where each layer's came from) changed
     failed = Signal(str, object)  # message, node id or None
 
     def __init__(self, document, parent: QWidget | None = None):
@@ -50,6 +52,11 @@ class TrainingPanel(QWidget):
         self.document = document
         self._worker: TrainingWorker | None = None
         self._trained: dict | None = None
+        # What the held weights were trained for (module path -> layer type), and per layer
+        # (module path) where its weights came from: pretrained, trained or fresh.
+        self._trained_types: dict[str, str] | None = None
+        self.origins: dict[str, str] = {}
+        self._warm = None  # the CarryReport of the current run's warm start
         self._total_steps = 0
         self._epochs = 0
         self._t0 = self._paused_at = self._shown_at = 0.0
@@ -83,6 +90,12 @@ class TrainingPanel(QWidget):
         buttons = QHBoxLayout()
         for button in (self.start_button, self.pause_button, self.stop_button):
             buttons.addWidget(button)
+        self.start_from = QCheckBox("Start from these weights")
+        self.start_from.setToolTip(
+            "Warm start: layers whose name, type and shapes are unchanged keep the last trained "
+            "or loaded weights; the others start fresh"
+        )
+        self.start_from.setEnabled(False)
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
         self.progress.setFormat("")
@@ -95,6 +108,7 @@ class TrainingPanel(QWidget):
         run = QWidget()
         run_layout = QVBoxLayout(run)
         run_layout.addLayout(buttons)
+        run_layout.addWidget(self.start_from)
         run_layout.addWidget(self.progress)
         run_layout.addWidget(self.status)
         run_layout.addWidget(self.message)
@@ -138,8 +152,45 @@ class TrainingPanel(QWidget):
 
     def use_weights(self, state: dict, path) -> None:
         """Take weights already read and checked to fit the graph (designer.core.weights)."""
-        self._trained = state
+        self._hold(state, None, {k.rpartition(".")[0]: "trained" for k in state})
         self.status.setText(f"Loaded trained weights from {path}")
+
+    def load_pretrained(self, path, prefixes: dict, node_ids: list[str]):
+        """Load pretrained weights onto some layers (all when `node_ids` is empty), keeping the
+        held weights elsewhere where they fit. Returns the LoadReport (NetcanvasError if none
+        matched); the next Start starts from them."""
+        from designer.ui.transfer import load_onto
+
+        held = None
+        if self._trained is not None:
+            held = (self._trained, self._types_of_held(), self.origins)
+        (state, types, origins), report = load_onto(self.document, held, path, prefixes, node_ids)
+        self._hold(state, types, origins)
+        self.start_from.setChecked(True)
+        self.status.setText(f"Pretrained weights from {path.name}: {report.summary()}")
+        return report
+
+    def origin_of(self, node_id: str) -> str | None:
+        """Where the held weights of a layer come from (pretrained, trained, fresh), or None."""
+        from designer.ui.transfer import origin_for
+
+        return origin_for(self.document, self.origins, node_id) if self.origins else None
+
+    def _hold(self, state: dict | None, types: dict | None, origins: dict[str, str]) -> None:
+        self._trained, self._trained_types, self.origins = state, types, origins
+        self.start_from.setEnabled(state is not None and self._worker is None)
+        if state is None:
+            self.start_from.setChecked(False)
+        self.weights_changed.emit()
+
+    def _types_of_held(self) -> dict[str, str]:
+        if self._trained_types is None:  # opened with the project: it fits the graph as is
+            from designer.core.compiler import build_model
+            from designer.core.pretrained import layer_types
+
+            _model, source = build_model(self.document.graph, self.document.project.name)
+            self._trained_types = layer_types(self.document.graph, source)
+        return self._trained_types
 
     def start(self) -> bool:
         """Begin training the document's model; False (with a message) if it can't start."""
@@ -159,7 +210,12 @@ class TrainingPanel(QWidget):
         self.progress.setRange(0, 0)  # busy until Started tells the size
         self.progress.setFormat("")
         self.status.setText("Preparing data and model…")
-        worker = TrainingWorker(project, project.path.parent if project.path else None)
+        start_from = None
+        if self.start_from.isChecked() and self._trained is not None:
+            start_from = (self._trained, self._types_of_held())
+        base = project.path.parent if project.path else None
+        worker = TrainingWorker(project, base, start_from)
+        worker.warm_started.connect(self._on_warm_start)
         worker.started.connect(self._on_started)
         worker.batch.connect(self._on_batch)
         worker.epoch.connect(self._on_epoch)
@@ -207,7 +263,7 @@ class TrainingPanel(QWidget):
 
     def _on_project_replaced(self) -> None:
         # Another project: its own weights (if any) come through load_weights().
-        self._trained = None
+        self._hold(None, None, {})
         self.plots.clear(keep_ghost=False)
         self.message.hide()
         self.status.setText("Ready")
@@ -233,6 +289,29 @@ class TrainingPanel(QWidget):
             f"{event.train_size:,} training / {event.test_size:,} test samples"
         )
 
+    def _on_warm_start(self, report) -> None:
+        if self._current():
+            self._warm = report
+            self.status.setText(f"Warm start: {report.summary()}")
+
+    def _took_weights(self, worker: TrainingWorker) -> None:
+        """After a run: trained layers are "trained"; frozen ones keep where they came from."""
+        state = worker.trained_state
+        if state is None:
+            return
+        warm = self._warm
+        kept: set[str] = set(warm.kept) if warm is not None else set()
+        origins = {}
+        for key in state:
+            layer = key.rpartition(".")[0]
+            frozen = any(layer == f or layer.startswith(f + ".") for f in worker.frozen)
+            if not frozen:
+                origins[layer] = "trained"
+            else:
+                origins[layer] = self.origins.get(layer, "fresh") if layer in kept else "fresh"
+        self._warm = None
+        self._hold(state, worker.trained_types, origins)
+
     def _on_batch(self, event: BatchEnd) -> None:
         if not self._current():
             return
@@ -252,7 +331,7 @@ class TrainingPanel(QWidget):
         if not self._current():
             return
         self.last_finished = event
-        self._trained = self._worker.trained_state
+        self._took_weights(self._worker)
         self.plots.redraw()
         if not event.stopped_by_user:
             self.progress.setValue(self.progress.maximum())
@@ -320,6 +399,7 @@ class TrainingPanel(QWidget):
         paused = running and self._worker.paused
         self.pause_button.setText("Resume" if paused else "Pause")
         self.settings.setEnabled(not running)
+        self.start_from.setEnabled(not running and self._trained is not None)
 
     # -- Qt overrides ----------------------------------------------------------------------
     def resizeEvent(self, event) -> None:

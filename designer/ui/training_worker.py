@@ -41,12 +41,17 @@ class TrainingWorker(QObject):
     epoch = Signal(object)  # EpochEnd
     finished = Signal(object)  # Finished
     failed = Signal(object)  # Failed
+    warm_started = Signal(object)  # CarryReport: which layers kept the start weights
     done = Signal()
 
-    def __init__(self, project: Project, base_dir: Path | None = None) -> None:
+    def __init__(self, project: Project, base_dir: Path | None = None, start_from=None) -> None:
+        """`start_from`: (state dict, layer types) to warm-start from, or None (fresh)."""
         super().__init__()
         self._project = snapshot(project)
         self._base_dir = base_dir
+        self._start_from = start_from
+        self.trained_types: dict[str, str] = {}  # module path -> layer type of trained_state
+        self.frozen: tuple[str, ...] = ()  # module paths the run did not train
         self.control = Control()
         self.trained_state: dict | None = None
         self._thread: QThread | None = None
@@ -118,6 +123,14 @@ class TrainingWorker(QObject):
         except Exception as exc:  # noqa: BLE001 - explained as one Failed, like the engine does
             self.failed.emit(explain(exc, config))
             return
+        from designer.core.pretrained import carry_over, layer_types
+
+        if self._start_from is not None:
+            state, types = self._start_from
+            new_types = layer_types(self._project.graph, source)
+            self.warm_started.emit(carry_over(model, state, types, new_types))
+        self.trained_types = layer_types(self._project.graph, source)
+        self.frozen = source.frozen
         signals = {
             Started: self.started,
             BatchEnd: self.batch,

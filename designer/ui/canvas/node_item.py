@@ -216,7 +216,11 @@ class NodeItem(QGraphicsItem):
         self.parts = key_param_parts(node)
         self.subtitle = " · ".join([spec.title, *self.parts])
         self.color = category_color(spec.category)
-        self.setToolTip(plain.tooltip(f"{node.name} ({spec.title})\n{spec.doc}"))
+        self.frozen = node.frozen  # transfer learning: a lock on the card
+        lock = "
+Frozen: its parameters are not trained" if node.frozen else ""
+        self.setToolTip(plain.tooltip(f"{node.name} ({spec.title})
+{spec.doc}{lock}"))
         size = card_size(spec, node.params, self.direction)
         if size != self._size:
             self.prepareGeometryChange()
@@ -365,6 +369,9 @@ class NodeItem(QGraphicsItem):
         left, inner = STRIPE + 8, w - STRIPE - 16
         painter.setPen(text)
         painter.setFont(title)
+        if self.frozen:  # a lock in the top-right corner; the name makes room for it
+            inner -= 18
+            painter.drawText(QRectF(w - 24, 5, 18, 18), Qt.AlignmentFlag.AlignCenter, "🔒")
         name = QFontMetricsF(title).elidedText(self.name, Qt.TextElideMode.ElideRight, inner)
         painter.drawText(QRectF(left, 5, inner, 18), Qt.AlignmentFlag.AlignVCenter, name)
         painter.setFont(small)

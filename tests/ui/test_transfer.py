@@ -1,0 +1,83 @@
+"""Transfer learning in the window: freeze (one undo step, a lock on the card, the summary), load
+pretrained weights onto one layer, see where each layer's weights came from, warm start."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+from PySide6.QtCore import QSettings
+from safetensors.torch import save_file
+
+from designer.core.examples import example_path
+from designer.core.project_io import load_project
+from designer.ui.main_window import Answer, MainWindow
+
+TIMEOUT = 60_000
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("NETCANVAS_RECOVERY_DIR", str(tmp_path / "recovery"))
+    win = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    win.show_error = lambda title, msg: pytest.fail(f"unexpected error: {title}: {msg}")
+    project = load_project(example_path("iris_mlp"))
+    project.training = dataclasses.replace(project.training, epochs=2, device="cpu")
+    win.set_project(project)
+
+    def let_go(w):
+        w.ask_save_changes = lambda: Answer.Discard
+
+    qtbot.addWidget(win, before_close_func=let_go)
+    return win
+
+
+def test_freeze_is_one_undo_step_with_a_lock_and_summary_counts(window):
+    doc = window.document
+    hidden = doc.graph.by_name("hidden").id
+    logits = doc.graph.by_name("logits").id
+    doc.select([logits])
+    assert window.transfer.freeze_before()  # everything before the head
+    assert doc.graph.nodes[hidden].frozen and not doc.graph.nodes[logits].frozen
+    assert window.canvas.canvas_scene.nodes[hidden].frozen
+    assert "Frozen" in window.canvas.canvas_scene.nodes[hidden].toolTip()
+    assert (
+        window.undo_action.text() == "Undo Freeze 2 layers"
+    )  # hidden and its ReLU (not the Input)
+    summary = window.summary
+    summary.refresh()
+    names = [summary.item(r, 0).text() for r in range(summary.rowCount())]
+    assert "🔒 hidden" in names and "Trainable" in names and "Frozen" in names
+    doc.select([hidden])
+    assert "frozen (not trained)" in window.inspector.info.text().lower()
+    window.undo_action.trigger()
+    assert not doc.graph.nodes[hidden].frozen
+    assert not window.canvas.canvas_scene.nodes[hidden].frozen
+
+
+def test_pretrained_weights_on_one_layer_then_a_frozen_warm_start(qtbot, window, tmp_path):
+    doc = window.document
+    panel = window.training_panel
+    hidden = doc.graph.by_name("hidden").id
+    width = doc.graph.nodes[hidden].params["out_features"]
+    donor = {"hidden.weight": torch.randn(width, 4), "hidden.bias": torch.randn(width)}
+    donor["logits.weight"] = torch.randn(7, width)  # another head: shape differs, skipped
+    save_file(donor, tmp_path / "donor.safetensors")
+
+    doc.select([hidden])
+    report = window.transfer.load_weights(tmp_path / "donor.safetensors")
+    assert report.matched == ["hidden.weight", "hidden.bias"]
+    assert panel.origin_of(hidden) == "pretrained"
+    assert panel.origin_of(doc.graph.by_name("logits").id) == "fresh"
+    assert "Weights: pretrained" in window.inspector.info.text()
+    assert panel.start_from.isChecked()
+
+    window.transfer.set_frozen(True, [hidden])
+    with qtbot.waitSignal(panel.training_stopped, timeout=TIMEOUT):
+        assert panel.start()
+    state = panel.trained_state()
+    assert torch.equal(state["hidden.weight"], donor["hidden.weight"])  # frozen: untouched
+    assert torch.equal(state["hidden.bias"], donor["hidden.bias"])
+    assert panel.origin_of(hidden) == "pretrained"
+    assert panel.origin_of(doc.graph.by_name("logits").id) == "trained"
