@@ -217,10 +217,8 @@ class NodeItem(QGraphicsItem):
         self.subtitle = " · ".join([spec.title, *self.parts])
         self.color = category_color(spec.category)
         self.frozen = node.frozen  # transfer learning: a lock on the card
-        lock = "
-Frozen: its parameters are not trained" if node.frozen else ""
-        self.setToolTip(plain.tooltip(f"{node.name} ({spec.title})
-{spec.doc}{lock}"))
+        lock = "\nFrozen: its parameters are not trained" if node.frozen else ""
+        self.setToolTip(plain.tooltip(f"{node.name} ({spec.title})\n{spec.doc}{lock}"))
         size = card_size(spec, node.params, self.direction)
         if size != self._size:
             self.prepareGeometryChange()
