@@ -146,6 +146,14 @@ class DatasetPicker(QWidget):
         self.test_fraction.setSingleStep(0.05)
         self.test_fraction.setKeyboardTracking(False)
         self.test_fraction.valueChanged.connect(lambda v: self._set("test_fraction", round(v, 4)))
+        self.val_fraction = QDoubleSpinBox()
+        self.val_fraction.setRange(0.0, 0.9)
+        self.val_fraction.setSingleStep(0.05)
+        self.val_fraction.setKeyboardTracking(False)
+        self.val_fraction.setToolTip(
+            "Share held out for validation: it picks the best epoch and drives early stopping"
+        )
+        self.val_fraction.valueChanged.connect(lambda v: self._set("val_fraction", round(v, 4)))
 
         form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
@@ -157,6 +165,7 @@ class DatasetPicker(QWidget):
         form.addRow("Samples", self.samples)
         form.addRow("Noise", self.noise)
         form.addRow("Test share", self.test_fraction)
+        form.addRow("Validation share", self.val_fraction)
         self.form = form
 
         self.summary = QLabel()
@@ -193,7 +202,8 @@ class DatasetPicker(QWidget):
 
     def _sync(self) -> None:
         c = self.config
-        widgets = (self.source, self.builtin, self.samples, self.noise, self.test_fraction)
+        widgets = (self.source, self.builtin, self.samples, self.noise)
+        widgets += (self.test_fraction, self.val_fraction)
         for w in widgets:
             w.blockSignals(True)
         self.source.setCurrentIndex(max(self.source.findData(c.source), 0))
@@ -209,6 +219,7 @@ class DatasetPicker(QWidget):
         self.samples.setValue(int(opts.get("n", 400)))
         self.noise.setValue(float(opts.get("noise", 0.1)))
         self.test_fraction.setValue(c.test_fraction)
+        self.val_fraction.setValue(c.val_fraction)
         for w in widgets:
             w.blockSignals(False)
         builtin = c.source == "builtin"

@@ -1,5 +1,10 @@
 """Live training plots: loss per epoch, smoothed batch loss, accuracy.
 
+Which metric goes into which epoch plot is declared once, in EPOCH_PLOTS: plotting a new metric
+(a name in EpochEnd.metrics, see recipe.METRICS) is one Series there. A series shows (and
+enters its legend) only once its metric arrives; a plot none of whose metrics a run has is
+hidden for that run (no accuracy plot for a regression).
+
 Points arrive as often as the engine sends them; they are buffered and drawn by a single-shot
 QTimer that redraws one plot with new points per tick, so the three plots together redraw at most
 10 times a second however fast the events come.
@@ -10,6 +15,7 @@ from __future__ import annotations
 import csv
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyqtgraph as pg
@@ -35,7 +41,54 @@ EMA_BETA = 0.6  # memory of the smoothed batch loss; reports are already means o
 # NOTE: mid-lightness colours that keep their contrast on both white and near-black backgrounds.
 TRAIN_COLOUR = "#2f7fd8"
 TEST_COLOUR = "#e8772e"
+VAL_COLOUR = "#2a9d5c"
 RAW_COLOUR = "#8a8f98"
+
+
+@dataclass(frozen=True)
+class Series:
+    """One curve of an epoch plot: the metric it draws, under `label` in the legend."""
+
+    metric: str
+    label: str
+    colour: str
+    symbol: str | None = None
+
+
+@dataclass(frozen=True)
+class EpochPlot:
+    """A plot of metrics against the epoch; `key` is its attribute on TrainingPlots."""
+
+    key: str
+    title: str
+    y_label: str
+    series: tuple[Series, ...]
+    log_y: bool = True  # offer the log-y toggle
+
+
+EPOCH_PLOTS: list[EpochPlot] = [
+    EpochPlot(
+        "loss",
+        "Loss per epoch",
+        "loss",
+        (
+            Series("train_loss", "train", TRAIN_COLOUR, "o"),
+            Series("val_loss", "validation", VAL_COLOUR, "s"),
+            Series("test_loss", "test", TEST_COLOUR, "t"),
+        ),
+    ),
+    EpochPlot(
+        "accuracy",
+        "Accuracy",
+        "accuracy",
+        (
+            Series("train_accuracy", "train", TRAIN_COLOUR, "o"),
+            Series("val_accuracy", "validation", VAL_COLOUR, "s"),
+            Series("test_accuracy", "test", TEST_COLOUR, "t"),
+        ),
+        log_y=False,  # accuracy lives in [0, 1]: a log axis only distorts it
+    ),
+]
 
 
 class _TimedPlotWidget(pg.PlotWidget):
@@ -104,7 +157,8 @@ class SeriesPlot(QWidget):
         """Declare a series; its curve appears in the legend under `name`."""
         pen = pg.mkPen(colour, width=width)
         kwargs = {"symbol": symbol, "symbolSize": 6, "symbolBrush": colour, "symbolPen": None}
-        curve = self.plot_item.plot([], [], pen=pen, name=name, **(kwargs if symbol else {}))
+        curve = self.plot_item.plot([], [], pen=pen, **(kwargs if symbol else {}))
+        curve.opts["name"] = name
         self._curves[name] = curve
         self._data[name] = ([], [])
 
@@ -122,6 +176,10 @@ class SeriesPlot(QWidget):
         xs, ys = self._data[name]
         return list(xs), list(ys)
 
+    def in_legend(self) -> list[str]:
+        """The names of the series shown in the legend."""
+        return [n for n, c in self._curves.items() if self.legend.getLabel(c) is not None]
+
     def curve(self, name: str) -> pg.PlotDataItem:
         return self._curves[name]
 
@@ -134,7 +192,14 @@ class SeriesPlot(QWidget):
             return
         self._dirty = False
         for name, (xs, ys) in self._data.items():
-            self._curves[name].setData(xs, ys)
+            curve = self._curves[name]
+            curve.setData(xs, ys)
+            # In the legend while it has points: no "validation" entry in a run without one.
+            if bool(xs) != (self.legend.getLabel(curve) is not None):
+                if xs:
+                    self.legend.addItem(curve, name)
+                else:
+                    self.legend.removeItem(curve)
 
     def clear(self, keep_ghost: bool = False) -> None:
         """Forget all points. With `keep_ghost`, the old curves stay behind, faint and dashed."""
@@ -251,17 +316,18 @@ class TrainingPlots(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.loss = SeriesPlot("Loss per epoch", "epoch", "loss")
-        self.loss.add_series("train", TRAIN_COLOUR, symbol="o")
-        self.loss.add_series("test", TEST_COLOUR, symbol="t")
+        self.epoch_plots: dict[str, tuple[EpochPlot, SeriesPlot]] = {}
+        for spec in EPOCH_PLOTS:
+            plot = SeriesPlot(spec.title, "epoch", spec.y_label)
+            for series in spec.series:
+                plot.add_series(series.label, series.colour, symbol=series.symbol)
+            plot.log_check.setVisible(spec.log_y)
+            self.epoch_plots[spec.key] = (spec, plot)
         self.batch = SeriesPlot("Batch loss", "step", "loss")
         self.batch.add_series("batch (raw)", RAW_COLOUR, width=1.0)
         self.batch.add_series("smoothed", TRAIN_COLOUR)
-        self.accuracy = SeriesPlot("Accuracy", "epoch", "accuracy")
-        self.accuracy.add_series("train", TRAIN_COLOUR, symbol="o")
-        self.accuracy.add_series("test", TEST_COLOUR, symbol="t")
-        self.accuracy.log_check.hide()  # accuracy lives in [0, 1]: a log axis only distorts it
-        self.plots = (self.loss, self.batch, self.accuracy)
+        epoch_plots = [plot for _spec, plot in self.epoch_plots.values()]
+        self.plots = (*epoch_plots[:1], self.batch, *epoch_plots[1:])
         self._ema = 0.0
         self._ema_count = 0
 
@@ -285,13 +351,27 @@ class TrainingPlots(QWidget):
             self._layout.setDirection(direction)
         super().resizeEvent(event)
 
+    def plot(self, key: str) -> SeriesPlot:
+        """The epoch plot declared under `key` in EPOCH_PLOTS ("loss", "accuracy", …)."""
+        return self.epoch_plots[key][1]
+
+    @property
+    def loss(self) -> SeriesPlot:
+        return self.plot("loss")
+
+    @property
+    def accuracy(self) -> SeriesPlot:
+        return self.plot("accuracy")
+
     def add_epoch(self, event: EpochEnd) -> None:
-        self.loss.append("train", event.epoch, event.train_loss)
-        self.loss.append("test", event.epoch, event.test_loss)
-        if event.train_accuracy is not None:
-            self.accuracy.append("train", event.epoch, event.train_accuracy)
-        if event.test_accuracy is not None:
-            self.accuracy.append("test", event.epoch, event.test_accuracy)
+        """Buffer each declared metric of the epoch; the first epoch of a run hides the plots
+        none of whose metrics the run has."""
+        for spec, plot in self.epoch_plots.values():
+            present = [s for s in spec.series if s.metric in event.metrics]
+            if event.epoch == 1:
+                plot.setVisible(bool(present))
+            for series in present:
+                plot.append(series.label, event.epoch, event.metrics[series.metric])
         self._schedule()
 
     def add_batch(self, event: BatchEnd) -> None:
@@ -306,16 +386,13 @@ class TrainingPlots(QWidget):
         self.batch.append("smoothed", event.step, smoothed)
         self._schedule()
 
-    def set_classification(self, on: bool) -> None:
-        """Accuracy only means something for classification; hide it otherwise."""
-        self.accuracy.setVisible(on)
-
     def clear(self, keep_ghost: bool = True) -> None:
         """Start a new run; the previous one stays behind faintly (learning-rate comparisons)."""
         self.timer.stop()
         self._ema, self._ema_count = 0.0, 0
         for plot in self.plots:
             plot.clear(keep_ghost=keep_ghost)
+            plot.setVisible(True)
 
     def redraw(self) -> None:
         """Draw every buffered point now (the end of a run, an export)."""

@@ -61,6 +61,7 @@ class TrainingPanel(QWidget):
         self._epochs = 0
         self._t0 = self._paused_at = self._shown_at = 0.0
         self.last_finished: Finished | None = None
+        self.last_epoch: EpochEnd | None = None  # of the current or last run (bench_gui)
 
         self.dataset = DatasetPicker()
         self.dataset.edited.connect(self._settings_edited)
@@ -204,9 +205,8 @@ class TrainingPanel(QWidget):
             return False
         project = self.document.project
         self.message.hide()
-        self.last_finished = None
+        self.last_finished = self.last_epoch = None
         self.plots.clear()
-        self.plots.set_classification(True)
         self.progress.setRange(0, 0)  # busy until Started tells the size
         self.progress.setFormat("")
         self.status.setText("Preparing data and model…")
@@ -321,8 +321,7 @@ class TrainingPanel(QWidget):
     def _on_epoch(self, event: EpochEnd) -> None:
         if not self._current():
             return
-        if event.train_accuracy is None and event.test_accuracy is None:
-            self.plots.set_classification(False)
+        self.last_epoch = event
         self.plots.add_epoch(event)
         steps = self._total_steps // max(1, self._epochs)
         self._show_progress(min(event.epoch + 1, self._epochs), event.epoch * steps)

@@ -3,31 +3,30 @@ under torchrun with every rank holding the same weights."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
 import torch
 
-from designer.core.examples import example_path
+from designer.core.examples import example_path, list_examples
 from designer.core.project_io import load_project
 from designer.core.training.engine import prepare, train
 from designer.core.training.events import EpochEnd
 from designer.core.training.script import training_script
 from designer.core.weights import load_weights
+from tests.core.helpers import example as example_with_data
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
 def example(name: str, **settings):
-    project = load_project(example_path(name))
-    project.training = dataclasses.replace(project.training, **settings)
-    return project
+    return example_with_data(name, {}, **settings)
 
 
 def write_script(tmp_path, project) -> Path:
@@ -75,13 +74,68 @@ def test_script_reproduces_the_apps_run_exactly(tmp_path):
     model, _, data = prepare(project)
     app = [e for e in train(model, data, project.training) if isinstance(e, EpochEnd)]
     for row, event in zip(logged, app, strict=True):
-        assert row["train_loss"] == pytest.approx(event.train_loss, rel=1e-5)
-        assert row["test_loss"] == pytest.approx(event.test_loss, rel=1e-5)
-        assert row["test_accuracy"] == pytest.approx(event.test_accuracy, rel=1e-5)
+        # The log line shows every metric the app gets, to the 6 digits it prints.
+        assert set(row) == {"epoch", "seconds", *event.metrics}
+        for name, value in event.metrics.items():
+            assert row[name] == pytest.approx(value, rel=1e-5), name
     # Same data, same init, same batches: the very same weights.
     fresh, _, _ = prepare(project)
     load_weights(fresh, tmp_path / "w.safetensors")
     for key, value in fresh.state_dict().items():
+        assert torch.equal(value, model.state_dict()[key]), key
+
+
+def script_module(project) -> types.ModuleType:
+    """The exported train.py, executed as a module in this process (its own data loading)."""
+    module = types.ModuleType(f"train_{project.name}")
+    exec(compile(training_script(project), "train.py", "exec"), module.__dict__)  # noqa: S102
+    return module
+
+
+@pytest.fixture
+def threads():
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)  # a script's fit() sets it for its process
+
+
+SIDE_BY_SIDE = [
+    *[pytest.param(name, {}, {"epochs": 2}, id=name) for name, _, _ in list_examples()],
+    pytest.param(
+        "iris_mlp",
+        {"val_fraction": 0.25},
+        {"epochs": 40, "lr": 0.05, "scheduler": "plateau", "early_stopping": 6},
+        id="iris_mlp-val-plateau-early-stop",
+    ),
+    pytest.param("spiral_mlp", {}, {"epochs": 3, "scheduler": "onecycle"}, id="spiral-onecycle"),
+]
+
+
+@pytest.mark.parametrize("name,data,settings", SIDE_BY_SIDE)
+def test_engine_and_script_give_identical_metrics_per_epoch(name, data, settings, threads):
+    project = example_with_data(name, data, **settings)
+    model, _, dataset = prepare(project)
+    events = list(train(model, dataset, project.training))
+    finished = events[-1]
+    app = [e.metrics for e in events if isinstance(e, EpochEnd)]
+
+    lines: list[str] = []
+    script = script_module(project)
+    trained, history = script.fit(
+        project.training.epochs, torch.device("cpu"), data_dir=example_path(name).parent,
+        log=lines.append,
+    )  # fmt: skip
+    assert history == app  # every metric of every epoch, bit for bit
+    assert len(history) == finished.epochs_run
+    assert [line.split("  ")[0] for line in lines if line.startswith("epoch")] == [
+        f"epoch {n}" for n in range(1, len(app) + 1)
+    ]
+    if settings.get("early_stopping"):
+        assert finished.stopped_early and len(app) < settings["epochs"]
+        assert "val_loss" in app[0] and any("early stopping" in line for line in lines)
+        lrs = [m["lr"] for m in app]
+        assert lrs[-1] < lrs[0]  # the plateau scheduler stepped on the validation loss
+    for key, value in trained.state_dict().items():  # the same (best) weights
         assert torch.equal(value, model.state_dict()[key]), key
 
 

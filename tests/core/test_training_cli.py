@@ -15,7 +15,7 @@ from designer.cli import main
 from designer.core.examples import example_path
 from designer.core.project_io import load_project, save_project
 from designer.core.training.engine import prepare
-from designer.core.training.run import METRIC_COLUMNS, train_to_dir
+from designer.core.training.run import train_to_dir
 from designer.core.weights import load_weights
 
 
@@ -45,7 +45,7 @@ def test_train_writes_metrics_summary_weights_and_the_project(tmp_path, capsys):
 
     with (out / "metrics.csv").open(newline="") as f:
         rows = list(csv.DictReader(f))
-        assert tuple(rows[0]) == METRIC_COLUMNS == (
+        assert tuple(rows[0]) == (
             "epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy", "lr",
             "seconds",
         )  # fmt: skip
@@ -56,7 +56,9 @@ def test_train_writes_metrics_summary_weights_and_the_project(tmp_path, capsys):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["device"] == "cpu" and summary["epochs"] == 3
     assert summary["samples_per_second"] > 0
-    assert set(summary["final"]) == {"train_loss", "test_loss", "test_accuracy"}
+    assert set(summary["final"]) == {
+        "train_loss", "test_loss", "train_accuracy", "test_accuracy", "lr"
+    }  # fmt: skip
     assert summary["final"]["test_loss"] == float(rows[-1]["test_loss"])
     assert 1 <= summary["best_epoch"] <= 3
 
@@ -67,13 +69,16 @@ def test_train_writes_metrics_summary_weights_and_the_project(tmp_path, capsys):
     assert "Trained iris_mlp: epochs 3" in capsys.readouterr().out
 
 
-def test_regression_leaves_accuracy_columns_empty(tmp_path):
+def test_regression_has_no_accuracy_columns(tmp_path):
     project = load_project(example_path("coffee_regression"))
     result = train_to_dir(project, tmp_path, epochs=2, progress=False)
-    assert set(result) == {"epochs", "train_loss", "test_loss", "best_epoch", "samples_per_second"}
+    assert set(result) == {
+        "epochs", "train_loss", "test_loss", "lr", "best_epoch", "samples_per_second"
+    }  # fmt: skip
     with (tmp_path / "metrics.csv").open(newline="") as f:
         rows = list(csv.DictReader(f))
-    assert [r["test_accuracy"] for r in rows] == ["", ""]
+    assert tuple(rows[0]) == ("epoch", "train_loss", "test_loss", "lr", "seconds")
+    assert len(rows) == 2
     assert "test_accuracy" not in json.loads((tmp_path / "summary.json").read_text())["final"]
     # An unsaved project is written out as a project file too.
     assert load_project(tmp_path / "coffee_regression.netcanvas").training == project.training
@@ -110,3 +115,19 @@ def test_trained_weights_round_trip_through_export(tmp_path):
     x = torch.from_numpy(data.x_test)
     with torch.no_grad():
         assert torch.allclose(program.module()(x), model(x), atol=1e-6)
+
+
+def test_a_validation_split_is_written_to_metrics_and_summary(tmp_path, capsys):
+    project = load_project(example_path("iris_mlp"))
+    project.training.data.val_fraction = 0.2
+    path = save_project(project, tmp_path / "val.netcanvas")
+    out = tmp_path / "run"
+    assert main(["train", str(path), "--epochs", "2", "--out", str(out)]) == 0
+    with (out / "metrics.csv").open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert tuple(rows[0])[:4] == ("epoch", "train_loss", "test_loss", "val_loss")
+    assert all(float(r["val_loss"]) > 0 and 0 <= float(r["val_accuracy"]) <= 1 for r in rows)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["final"]["val_loss"] == float(rows[-1]["val_loss"])
+    assert "val_loss" in summary["best"]
+    assert "val_loss" in capsys.readouterr().out  # the CLI's line lists it too

@@ -11,12 +11,15 @@ import pytest
 from PySide6.QtGui import QImage, QPalette
 
 from designer.core.training.events import BatchEnd, EpochEnd
-from designer.ui.plots import TrainingPlots
+from designer.ui.plots import EpochPlot, Series, TrainingPlots
 from designer.ui.theme import dark_palette
 
 
-def epoch(n, train, test, train_acc=None, test_acc=None):
-    return EpochEnd(n, train, test, train_acc, test_acc, 0.01, 1000.0, float(n))
+def epoch(n, train, test=None, train_acc=None, test_acc=None, **more):
+    given = {"train_loss": train, "test_loss": test, "train_accuracy": train_acc}
+    given |= {"test_accuracy": test_acc, **more}
+    metrics = {k: v for k, v in given.items() if v is not None} | {"lr": 0.01}
+    return EpochEnd(n, metrics, 1000.0, float(n), 1.0)
 
 
 @pytest.fixture
@@ -75,14 +78,27 @@ def test_a_constant_batch_loss_stays_constant_when_smoothed(plots, qtbot):
 
 
 def test_nan_points_are_skipped_and_regression_hides_accuracy(plots, qtbot):
-    plots.add_epoch(epoch(1, 0.5, math.nan))  # no test set: test loss is NaN
-    plots.add_epoch(epoch(2, 0.4, math.nan))
-    plots.set_classification(False)
+    plots.add_epoch(epoch(1, 0.5, math.nan))  # a NaN point is not drawn
+    plots.add_epoch(epoch(2, 0.4))  # a regression without a test set: no accuracy at all
     qtbot.waitUntil(lambda: len(drawn(plots.loss, "train")[0]) == 2, timeout=2000)
     assert plots.loss.series("test") == ([], [])
-    assert not plots.accuracy.isVisible()
-    plots.set_classification(True)
+    assert plots.loss.in_legend() == ["train"]
+    assert not plots.accuracy.isVisible() and plots.loss.isVisible()
+    plots.clear()  # a new run may be a classification again
     assert plots.accuracy.isVisible()
+    plots.add_epoch(epoch(1, 0.5, 0.6, 0.7, 0.8))
+    assert plots.accuracy.isVisible()
+
+
+def test_the_validation_loss_is_drawn_when_the_run_has_one(plots, qtbot):
+    plots.add_epoch(epoch(1, 0.9, 1.0, 0.5, 0.25, val_loss=0.95, val_accuracy=0.3))
+    plots.add_epoch(epoch(2, 0.6, 0.8, 0.75, 0.5, val_loss=0.7, val_accuracy=0.45))
+    plots.redraw()
+    assert drawn(plots.loss, "validation") == ([1.0, 2.0], [0.95, 0.7])
+    assert drawn(plots.accuracy, "validation")[1] == [0.3, 0.45]
+    assert plots.loss.in_legend() == ["train", "validation", "test"]
+    colours = {plots.loss.curve(n).opts["pen"].color().name() for n in plots.loss.in_legend()}
+    assert len(colours) == 3
 
 
 def test_log_y_toggle_switches_the_axis_mode(plots):
@@ -104,6 +120,7 @@ def test_csv_export_writes_every_series_by_epoch(plots, tmp_path):
     with open(tmp_path / "loss.csv", newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows == [["epoch", "train", "test"], ["1", "0.9", "1.0"], ["2", "0.6", "0.8"]]
+    # (the validation series has no points in this run, so it has no column either)
     with open(tmp_path / "acc.csv", newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows[0] == ["epoch", "train", "test"]
@@ -143,6 +160,9 @@ def test_axes_are_labelled_and_series_are_in_the_legend(plots):
     item = plots.loss.plot_item
     assert item.getAxis("bottom").labelText == "epoch"
     assert item.getAxis("left").labelText == "loss"
+    assert [label.text for _sample, label in plots.loss.legend.items] == []  # no points yet
+    plots.add_epoch(epoch(1, 0.9, 1.0))
+    plots.redraw()
     names = [label.text for _sample, label in plots.loss.legend.items]
     assert names == ["train", "test"]
     train = plots.loss.curve("train").opts["pen"].color()
@@ -158,3 +178,73 @@ def test_plots_follow_a_dark_palette(plots):
     assert dark_bg != light_bg
     text = plots.loss.plot_item.getAxis("left").textPen().color()
     assert text == dark_palette().color(QPalette.ColorRole.Text)
+
+
+# A metric a newcomer adds: one computation in the recipe (here as source text, so that the
+# exported script can get it too) and one plot declaration. Nothing else is edited.
+NEW_METRIC = '''
+def weight_norm(run):
+    """The L2 norm of all the model's parameters."""
+    return sum(float(p.detach().pow(2).sum()) for p in run.model.parameters()) ** 0.5
+
+
+METRICS.append(("weight_norm", weight_norm))
+'''
+
+
+@pytest.fixture
+def new_metric(monkeypatch):
+    from designer.core.training import recipe
+    from designer.ui import plots as plots_module
+
+    monkeypatch.setattr(recipe, "METRICS", list(recipe.METRICS))
+    exec(NEW_METRIC, {"METRICS": recipe.METRICS})  # noqa: S102
+    declared = EpochPlot("weights", "Weight norm", "norm", (Series("weight_norm", "w", "#a37"),))
+    monkeypatch.setattr(plots_module, "EPOCH_PLOTS", [*plots_module.EPOCH_PLOTS, declared])
+
+
+def test_a_new_metric_reaches_the_plot_the_run_files_and_the_script_log(
+    new_metric, qtbot, tmp_path
+):
+    import json
+    import types
+
+    import torch
+
+    from designer.core.training.engine import train_project
+    from designer.core.training.run import train_to_dir
+    from designer.core.training.script import training_script
+    from tests.core.helpers import example
+
+    project = example("iris_mlp", epochs=2)
+    events = [e for e in train_project(project) if isinstance(e, EpochEnd)]
+    norms = [e.metrics["weight_norm"] for e in events]
+    assert len(norms) == 2 and norms[0] != norms[1]
+
+    widget = TrainingPlots()
+    qtbot.addWidget(widget)
+    for event in events:
+        widget.add_epoch(event)
+    widget.redraw()
+    assert drawn(widget.plot("weights"), "w") == ([1.0, 2.0], norms)
+    assert widget.plot("weights") in widget.plots
+
+    train_to_dir(project, tmp_path, progress=False)
+    with open(tmp_path / "metrics.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [float(r["weight_norm"]) for r in rows] == pytest.approx(norms, rel=1e-6)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["final"]["weight_norm"] == pytest.approx(norms[-1], rel=1e-6)
+    assert summary["best"]["weight_norm"] > 0
+
+    script = types.ModuleType("train")
+    exec(compile(training_script(project), "train.py", "exec"), script.__dict__)  # noqa: S102
+    exec(NEW_METRIC, script.__dict__)  # the same line, in the recipe the script embeds  # noqa: S102
+    lines: list[str] = []
+    threads = torch.get_num_threads()
+    try:
+        script.fit(2, torch.device("cpu"), log=lines.append)
+    finally:
+        torch.set_num_threads(threads)
+    logged = [float(line.split("weight_norm ")[1].split()[0]) for line in lines]
+    assert logged == pytest.approx(norms, rel=1e-5)

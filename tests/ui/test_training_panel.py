@@ -80,6 +80,25 @@ def test_two_epochs_fill_the_plots_and_keep_the_trained_weights(qtbot, make_pane
     assert not panel.message.isVisible()
 
 
+def test_the_validation_share_gives_a_validation_curve_and_its_loss(qtbot, make_panel):
+    panel = make_panel(show=True)
+    panel.dataset.val_fraction.setValue(0.25)  # the picker's "Validation share"
+    assert panel.document.project.training.data.val_fraction == 0.25
+    with qtbot.waitSignal(panel.training_stopped, timeout=TIMEOUT):
+        panel.start_button.click()
+    qtbot.waitUntil(lambda: drawn(panel.plots.loss, "validation") == 2, timeout=2000)
+    assert "validation" in panel.plots.loss.in_legend()
+    assert "val_loss" in panel.last_epoch.metrics
+    assert " · val loss " in panel.status.text()
+    # Without a validation share, the curve and its legend entry stay away.
+    panel.dataset.val_fraction.setValue(0.0)
+    with qtbot.waitSignal(panel.training_stopped, timeout=TIMEOUT):
+        panel.start_button.click()
+    qtbot.waitUntil(lambda: drawn(panel.plots.loss, "train") == 2, timeout=2000)
+    assert "validation" not in panel.plots.loss.in_legend()
+    assert "val loss" not in panel.status.text()
+
+
 def test_pause_resume_and_stop_mid_epoch(qtbot, make_panel):
     panel = make_panel(long_run(), show=True)
     with qtbot.waitSignal(panel.training_started):

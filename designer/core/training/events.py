@@ -31,21 +31,23 @@ class BatchEnd:
 
 @dataclass(frozen=True)
 class EpochEnd:
-    """`test_loss` is NaN when there is no test set; accuracies are None for regression."""
+    """One epoch's `metrics` by name, in recipe.METRICS order ("train_loss", "test_loss",
+    "val_loss", "train_accuracy", …, "lr"): only those that apply to the run (no accuracy for
+    a regression, no "val_loss" without a validation split). `samples_per_second` is the
+    training speed, `seconds` this epoch's wall time, `elapsed` the run's so far (pauses
+    excluded)."""
 
     epoch: int
-    train_loss: float
-    test_loss: float
-    train_accuracy: float | None
-    test_accuracy: float | None
-    lr: float
+    metrics: dict[str, float]
     samples_per_second: float
     elapsed: float
+    seconds: float = 0.0
 
 
 @dataclass(frozen=True)
 class Finished:
-    """After it, the model passed to `train` holds the trained weights, on the CPU."""
+    """After it, the model passed to `train` holds the trained weights, on the CPU. `final`
+    and `best` are metrics as in EpochEnd (`final`: of the weights the model now holds)."""
 
     epochs_run: int
     final: dict[str, float]

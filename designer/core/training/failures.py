@@ -17,15 +17,7 @@ from designer.core.data.dataset import DataError
 from designer.core.errors import NetcanvasError
 from designer.core.training.config import TrainingConfig
 from designer.core.training.events import Failed
-
-
-class LossNotFinite(Exception):
-    """The loss became NaN or infinite. `step` counts from 1 within `epoch`."""
-
-    def __init__(self, epoch: int, step: int, value: float, split: str = "training") -> None:
-        super().__init__(f"{split} loss {value} at epoch {epoch}, step {step}")
-        self.epoch, self.step, self.value, self.split = epoch, step, value, split
-
+from designer.core.training.recipe import LossNotFinite
 
 _SHAPE_WORDS = re.compile(
     r"shape|size mismatch|must match the size|cannot be multiplied|dimension|expected input"

@@ -11,6 +11,7 @@ needs only torch and keeps lines within 88 columns.
 
 import contextlib
 import math
+import time
 
 import torch
 from torch import nn
@@ -169,61 +170,6 @@ def num_steps(n: int, batch_size: int) -> int:
     return steps - 1 if steps > 1 and n % batch_size == 1 else steps
 
 
-def train_epoch(
-    model,
-    optimizer,
-    loss_fn,
-    x,
-    t,
-    y,
-    order,
-    step_losses,
-    correct,
-    settings: dict,
-    scheduler=None,
-    amp=None,
-    scaler=None,
-):
-    """One pass over `x[order]`, yielding after each step (the app checks stop/pause there).
-
-    Step i's loss goes into `step_losses[i]`; for class labels `y`, the number of correct
-    predictions is added to the one-element tensor `correct`. Both stay on the device.
-    """
-    loss_name, batch_size = settings["loss"], settings["batch_size"]
-    clip = settings["grad_clip"]
-    device = x.device
-    order = order.to(device, non_blocking=True)
-    xs, ts = x[order], t[order]
-    ys = y[order] if y is not None else None
-    model.train()
-    for i in range(num_steps(len(order), batch_size)):
-        lo = i * batch_size
-        xb, tb = xs[lo : lo + batch_size], ts[lo : lo + batch_size]
-        optimizer.zero_grad(set_to_none=True)
-        with autocast(device.type, amp):
-            out = model(xb)
-            loss = loss_fn(out.float(), tb)
-        if scaler is not None:
-            scaler.scale(loss).backward()
-            scaler.unscale_(optimizer)
-        else:
-            loss.backward()
-        if clip > 0:
-            nn.utils.clip_grad_norm_(model.parameters(), clip)
-        if scaler is not None:
-            scaler.step(optimizer)
-            scaler.update()
-        else:
-            optimizer.step()
-        if scheduler is not None:
-            scheduler.step()
-        step_losses[i] = loss.detach()
-        if ys is not None:
-            hits = predict(out.detach(), loss_name) == ys[lo : lo + batch_size]
-            correct += hits.sum()
-        yield i
-
-
 def eval_batch_size(x: torch.Tensor, batch_size: int) -> int:
     """Large evaluation batches, bounded to about 16M input values per batch."""
     per_sample = max(1, x[0].numel()) if len(x) else 1
@@ -249,3 +195,285 @@ def evaluate(model, loss_fn, x, t, y, settings: dict, amp=None):
     model.train()
     loss = total.item() / len(x)
     return loss, (correct.item() / len(x) if y is not None else None)
+
+
+class LossNotFinite(Exception):
+    """The loss became NaN or infinite. `step` counts from 1 within `epoch`."""
+
+    def __init__(self, epoch: int, step: int, value: float, split: str = "training"):
+        super().__init__(f"{split} loss {value} at epoch {epoch}, step {step}")
+        self.epoch, self.step, self.value, self.split = epoch, step, value, split
+
+
+def as_inputs(x, device) -> torch.Tensor:
+    """An array of samples as a tensor on `device` (float64 becomes float32)."""
+    xt = torch.as_tensor(x)
+    return (xt.float() if xt.dtype == torch.float64 else xt).contiguous().to(device)
+
+
+def split_tensors(x, y, loss: str, width: int, device):
+    """(inputs, loss targets, class labels or None) of one split's arrays, on `device`.
+    Integer targets are class labels."""
+    xt, yt = as_inputs(x, device), torch.as_tensor(y).to(device)
+    labels = None if yt.dtype.is_floating_point else yt.long()
+    return xt, make_targets(yt, loss, width), labels
+
+
+def place_model(model: nn.Module, x_train, settings: dict, device) -> int:
+    """Move `model` to `device`, tune the backend for it and return its output width (from
+    a dry run on two training samples). On the CPU this sets torch's thread count (see
+    cpu_threads): callers restore it."""
+    model.to(device)
+    convs = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
+    if device.type == "cuda" and any(isinstance(m, convs) for m in model.modules()):
+        torch.backends.cudnn.benchmark = True
+    x_two = as_inputs(x_train[:2], device)
+    width, step_macs = probe(model, x_two, settings["batch_size"])
+    if device.type == "cpu":
+        torch.set_num_threads(cpu_threads(step_macs))
+    return width
+
+
+# The per-epoch metrics, in column order: (name, computation). A computation reads the run
+# (a Loop, after its epoch's steps) and returns a float, or None where the metric does not
+# apply (no validation split, a regression). Adding a metric is one line here; the app's
+# plots, metrics.csv, summary.json, the CLI line and the script's log all iterate over them.
+METRICS = [
+    ("train_loss", lambda run: run.train_stats()[0]),
+    ("test_loss", lambda run: run.evaluated("test")[0]),
+    ("val_loss", lambda run: run.evaluated("val")[0]),
+    ("train_accuracy", lambda run: run.train_stats()[1]),
+    ("test_accuracy", lambda run: run.evaluated("test")[1]),
+    ("val_accuracy", lambda run: run.evaluated("val")[1]),
+    ("lr", lambda run: run.optimizer.param_groups[0]["lr"]),
+]
+
+
+class Loop:
+    """The epoch loop of one run: steps, evaluation, metrics, scheduler steps, best epoch and
+    early stopping. The app's engine and exported scripts both drive it through `run()`.
+
+    `train`, `test` and `val` are split_tensors() triples (`val` may be None). With `world`
+    > 1 (DDP), `net` is the wrapped model, each rank trains on its share of every epoch and
+    the training metrics are averaged over the ranks. `keep_best` keeps a copy of the best
+    epoch's weights for restore_best(). The best epoch has the lowest validation loss, else
+    test loss, else training loss; that score also drives the plateau scheduler.
+
+    Observers (the hook for health checks): objects in `observers` with either method
+      - on_step(loop, step, loss): after each optimiser step, with gradients still in place;
+        `step` counts from 1 within `loop.epoch`; `loss` is the step's loss tensor (reading
+        it back with float() costs a device sync);
+      - on_epoch(loop, metrics): after each epoch's metrics are measured, before the best
+        epoch and early stopping are decided; it may add entries to `metrics`.
+    With no observers, the step loop does no extra work.
+    """
+
+    def __init__(self, model, settings, train, test, val=None, *, net=None, rank=0,
+                 world=1, keep_best=False, observers=(), metrics=None):  # fmt: skip
+        self.model, self.net = model, net if net is not None else model
+        self.settings, self.rank, self.world = settings, rank, world
+        self.splits = {"train": train, "test": test, "val": val}
+        self.device = train[0].device
+        self.share = len(train[0]) // world if world > 1 else len(train[0])
+        self.steps = num_steps(self.share, settings["batch_size"])
+        self.metrics = METRICS if metrics is None else metrics
+        self.observers = list(observers)
+        self.keep_best = keep_best
+        torch.manual_seed(settings["seed"])
+        self.generator = torch.Generator().manual_seed(settings["seed"])
+        self.loss_fn = make_loss(settings["loss"])
+        self.optimizer = make_optimizer(self.net, settings)
+        self.scheduler, self.when = make_scheduler(self.optimizer, settings, self.steps)
+        self.amp = amp_dtype(settings, self.device)
+        fp16 = self.amp == torch.float16
+        self.scaler = torch.amp.GradScaler("cuda") if fp16 else None
+        labels = train[2]
+        self.preds = None if labels is None else torch.empty_like(labels[: self.share])
+        self.score_name = (
+            "val_loss" if val is not None and len(val[0])
+            else "test_loss" if len(test[0]) else "train_loss"
+        )  # fmt: skip
+        self.epoch = self.done = self.global_step = 0
+        self.history: list[dict] = []
+        self.best_score, self.best_epoch, self.best = math.inf, 0, {}
+        self.best_state = None
+        self.stopped_early = False
+        self.began = self.seconds = self.train_seconds = self.elapsed = 0.0
+        self.step_losses: list = []
+        self._labels = None
+        self._cache: dict = {}
+
+    def run(self, epochs: int):
+        """Train up to `epochs` epochs. Yields the count of steps done (an int) after every
+        step and each epoch's metrics (a dict) after it; ends early when early stopping
+        says so. Closing the generator mid-epoch leaves measure() describing the weights
+        as they are then."""
+        while self.epoch < epochs and not self.stopped_early:
+            yield from self.train_epoch()
+            yield self.end_epoch()
+
+    def train_epoch(self):
+        """One pass over this rank's share of a fresh permutation, yielding after each step.
+        Nothing is read back: step losses stay on the device, predictions go into a buffer
+        that end_epoch() compares with the labels once."""
+        s = self.settings
+        batch_size, clip, amp = s["batch_size"], s["grad_clip"], self.amp
+        x, t, y = self.splits["train"]
+        self.epoch += 1
+        order = epoch_order(len(x), self.generator, self.rank, self.world)
+        order = order.to(self.device, non_blocking=True)
+        xs, ts = x[order], t[order]
+        self._labels = None if y is None else y[order]
+        self.step_losses = losses = []
+        self.done, self._cache = 0, {}
+        self.began = time.perf_counter()
+        net, optimizer, loss_fn = self.net, self.optimizer, self.loss_fn
+        scaler = self.scaler
+        per_step = self.scheduler if self.when == "step" else None
+        params = list(net.parameters()) if clip > 0 else None
+        preds, threshold = self.preds, self._threshold()
+        hooks = [o.on_step for o in self.observers if hasattr(o, "on_step")]
+        net.train()
+        for i in range(self.steps):
+            lo = i * batch_size
+            xb, tb = xs[lo : lo + batch_size], ts[lo : lo + batch_size]
+            optimizer.zero_grad(set_to_none=True)
+            if amp is None:
+                out = net(xb)
+                loss = loss_fn(out, tb)
+            else:
+                with torch.autocast(self.device.type, dtype=amp):
+                    out = net(xb)
+                    loss = loss_fn(out.float(), tb)
+            if scaler is not None:
+                scaler.scale(loss).backward()
+                scaler.unscale_(optimizer)
+            else:
+                loss.backward()
+            if params is not None:
+                nn.utils.clip_grad_norm_(params, clip)
+            if scaler is not None:
+                scaler.step(optimizer)
+                scaler.update()
+            else:
+                optimizer.step()
+            if per_step is not None:
+                per_step.step()
+            losses.append(loss.detach())
+            if preds is not None:
+                slot = preds[lo : lo + len(xb)]
+                if threshold is None:
+                    torch.argmax(out, 1, out=slot)
+                else:
+                    torch.gt(out.detach()[:, 0], threshold, out=slot)
+            self.done = i + 1
+            self.global_step += 1
+            for hook in hooks:
+                hook(self, i + 1, loss)
+            yield i + 1
+        self.train_seconds = time.perf_counter() - self.began
+
+    def end_epoch(self) -> dict:
+        """Measure the epoch, step the scheduler, track the best epoch, decide early
+        stopping. Returns the epoch's metrics."""
+        metrics = self.measure()
+        for observer in self.observers:
+            if hasattr(observer, "on_epoch"):
+                observer.on_epoch(self, metrics)
+        score = metrics[self.score_name]
+        if self.when == "epoch" and self.scheduler is not None:
+            self.scheduler.step()
+        elif self.when == "metric":
+            self.scheduler.step(score)
+        self.history.append(metrics)
+        patience = self.settings["early_stopping"]
+        if score < self.best_score:
+            self.best_score, self.best_epoch = score, self.epoch
+            self.best = dict(metrics)
+            if self.keep_best:
+                state = self.model.state_dict().items()
+                self.best_state = {k: v.detach().clone() for k, v in state}
+        elif patience and self.epoch - self.best_epoch >= patience:
+            self.stopped_early = True
+        self.seconds = time.perf_counter() - self.began
+        self.elapsed += self.seconds
+        return metrics
+
+    def measure(self) -> dict:
+        """The metrics of the current weights and this epoch's steps so far (METRICS)."""
+        self._cache = {}
+        values = ((name, compute(self)) for name, compute in self.metrics)
+        return {name: float(v) for name, v in values if v is not None}
+
+    def restore_best(self) -> bool:
+        """Put the best epoch's weights back (kept with keep_best) unless the last epoch
+        run was the best. True if it did."""
+        if self.best_state is None or self.best_epoch == len(self.history):
+            return False
+        self.model.load_state_dict(self.best_state)
+        return True
+
+    @property
+    def used(self) -> int:
+        """Training samples seen so far this epoch (a last single sample is skipped)."""
+        return min(self.share, self.done * self.settings["batch_size"])
+
+    def losses(self, lo: int, hi: int) -> torch.Tensor:
+        """Step losses lo..hi-1 of this epoch, read back once (on the CPU); LossNotFinite
+        names the first bad step."""
+        if hi <= lo:
+            return torch.zeros(0)
+        values = torch.stack(self.step_losses[lo:hi]).float().cpu()
+        bad = ~torch.isfinite(values)
+        if bool(bad.any()):
+            first = int(bad.nonzero()[0, 0])
+            raise LossNotFinite(self.epoch, lo + first + 1, float(values[first]))
+        return values
+
+    def train_stats(self) -> tuple[float, float | None]:
+        """(mean step loss, accuracy or None) of this epoch so far, averaged over ranks."""
+        if "train" not in self._cache:
+            done = self.done
+            mean = torch.stack(self.step_losses).float().mean() if done else None
+            hits = None
+            if self._labels is not None and done:
+                n = self.used
+                hits = (self.preds[:n] == self._labels[:n]).sum()
+            stats = [
+                float(mean) if done else math.nan,
+                float(hits) if hits is not None else 0.0,
+            ]
+            if self.world > 1:
+                import torch.distributed as dist
+
+                reduced = torch.tensor(stats, dtype=torch.float64, device=self.device)
+                dist.all_reduce(reduced)
+                stats = (reduced / self.world).tolist()
+            loss = stats[0]
+            if done and not math.isfinite(loss):
+                self.losses(0, done)  # names the first bad step on this rank
+                raise LossNotFinite(self.epoch, done, loss)
+            accuracy = stats[1] / self.used if hits is not None else None
+            self._cache["train"] = (loss, accuracy)
+        return self._cache["train"]
+
+    def evaluated(self, split: str) -> tuple[float | None, float | None]:
+        """(mean loss, accuracy or None) over a whole split; (None, None) without it."""
+        if split not in self._cache:
+            data, result = self.splits[split], (None, None)
+            if data is not None and len(data[0]):
+                args = (self.loss_fn, *data, self.settings, self.amp)
+                result = evaluate(self.model, *args)
+                if not math.isfinite(result[0]):
+                    name = "validation" if split == "val" else split
+                    raise LossNotFinite(self.epoch, self.done, result[0], name)
+            self._cache[split] = result
+        return self._cache[split]
+
+    def _threshold(self) -> float | None:
+        """None when predictions are the argmax; else the 0/1 cut of a single output."""
+        if self.preds is None or self.splits["train"][1].dim() != 2:
+            return None
+        if self.splits["train"][1].shape[1] != 1:
+            return None
+        return 0.0 if self.settings["loss"] == "bce_with_logits" else 0.5

@@ -1,10 +1,11 @@
 """Train a project without the app (`netcanvas train`): progress bar, metrics and weights on disk.
 
 Files written to the output folder:
-- metrics.csv: epoch, train_loss, test_loss, train_accuracy, test_accuracy, lr, seconds
-  (accuracies empty for regression; seconds = the epoch's wall time);
-- summary.json: project, device, epochs, samples_per_second, final {train_loss, test_loss,
-  test_accuracy for classification}, best {...}, best_epoch, stopped_early, notes;
+- metrics.csv: epoch, then one column per metric of the run (EpochEnd.metrics, in
+  recipe.METRICS order: train_loss, test_loss, [val_loss], [accuracies], lr), then seconds
+  (the epoch's wall time);
+- summary.json: project, device, epochs, samples_per_second, final {every metric of the
+  weights written}, best {...}, best_epoch, stopped_early, notes;
 - weights.safetensors: the trained weights (the best epoch's when early stopping is on);
 - a copy of the project file (<name>.netcanvas).
 """
@@ -23,23 +24,13 @@ from designer.core.training.engine import notes, prepare, train
 from designer.core.training.events import BatchEnd, EpochEnd, Failed, Finished, Started
 from designer.core.training.prepare import node_of
 
-METRIC_COLUMNS = (
-    "epoch",
-    "train_loss",
-    "test_loss",
-    "train_accuracy",
-    "test_accuracy",
-    "lr",
-    "seconds",
-)
-
 
 def train_to_dir(
     project, out_dir, epochs: int | None = None, device: str | None = None, progress: bool = True
 ) -> dict:
     """Train `project` (its settings, with `epochs`/`device` overridden for this run only) and
     write the files above into `out_dir`. Returns {epochs, final metrics…, best_epoch,
-    samples_per_second}. A failed run raises NetcanvasError with the one-line reason."""
+    samples_per_second} (the CLI prints it). A failed run raises NetcanvasError with the one-line reason."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     overrides = {k: v for k, v in (("epochs", epochs), ("device", device)) if v is not None}
@@ -47,6 +38,7 @@ def train_to_dir(
     model, source, data = prepare(dataclasses.replace(project, training=config))
     rows: list[dict] = []
     started = finished = None
+    elapsed = 0.0
     bar = _Bar(progress)
     try:
         for event in train(model, data, config, node_of=node_of(source)):
@@ -60,9 +52,10 @@ def train_to_dir(
             elif isinstance(event, BatchEnd):
                 bar.update(event.step, event.epoch, event.loss)
             elif isinstance(event, EpochEnd):
-                seconds = event.elapsed - (rows[-1]["_elapsed"] if rows else 0.0)
-                rows.append(_row(event, seconds))
-                bar.update(event.epoch * started.steps_per_epoch, event.epoch, event.train_loss)
+                rows.append({"epoch": event.epoch, **event.metrics, "seconds": event.seconds})
+                elapsed = event.elapsed
+                loss = event.metrics["train_loss"]
+                bar.update(event.epoch * started.steps_per_epoch, event.epoch, loss)
             elif isinstance(event, Finished):
                 finished = event
     finally:
@@ -71,7 +64,6 @@ def train_to_dir(
     _write_metrics(out / "metrics.csv", rows)
     _save_weights(model, out / "weights.safetensors")
     _copy_project(project, out)
-    elapsed = rows[-1]["_elapsed"] if rows else 0.0
     summary = {
         "project": project.name,
         "device": started.device,
@@ -92,34 +84,18 @@ def train_to_dir(
     }
 
 
-def _row(event: EpochEnd, seconds: float) -> dict:
-    return {
-        "epoch": event.epoch,
-        "train_loss": event.train_loss,
-        "test_loss": event.test_loss,
-        "train_accuracy": event.train_accuracy,
-        "test_accuracy": event.test_accuracy,
-        "lr": event.lr,
-        "seconds": round(seconds, 4),
-        "_elapsed": event.elapsed,
-    }
-
-
 def _final(metrics: dict[str, float]) -> dict[str, float]:
-    keep = ("train_loss", "test_loss", "test_accuracy")
-    return {k: metrics[k] for k in keep if k in metrics and not _nan(metrics[k])}
-
-
-def _nan(value: object) -> bool:
-    return isinstance(value, float) and math.isnan(value)
+    return {k: v for k, v in metrics.items() if math.isfinite(v)}
 
 
 def _write_metrics(path: Path, rows: list[dict]) -> None:
+    """One row per epoch; a column per metric that any epoch has (blank where one lacks it)."""
+    columns = list(dict.fromkeys(k for row in rows for k in row)) or ["epoch"]
     with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, METRIC_COLUMNS, extrasaction="ignore")
+        writer = csv.DictWriter(f, columns, restval="")
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: "" if row[k] is None else row[k] for k in METRIC_COLUMNS})
+            writer.writerow({k: round(v, 4) if k == "seconds" else v for k, v in row.items()})
 
 
 def _save_weights(model, path: Path) -> None:

@@ -24,7 +24,6 @@ from designer.core.training.prepare import per_layer_init
 _TEMPLATE_IMPORTS = (
     "import argparse",
     "import hashlib",
-    "import math",
     "import os",
     "import time",
     "from pathlib import Path",
@@ -179,112 +178,37 @@ def load_data(data_dir):
     return arrays
 
 
-def tensors(arrays, split, width, device):
-    """(inputs, loss targets, class labels or None) of one split, on the device."""
-    x = torch.from_numpy(np.ascontiguousarray(arrays[f"x_{split}"])).to(device)
-    y = torch.from_numpy(arrays[f"y_{split}"]).to(device)
-    labels = None if y.dtype.is_floating_point else y
-    return x, make_targets(y, SETTINGS["loss"], width), labels
-
-
-def mean_over_ranks(values, world):
-    """Identical numbers on every rank, so every rank takes the same decisions."""
-    stats = torch.tensor(values, dtype=torch.float64)
-    if world > 1:
-        dist.all_reduce(stats)
-        stats /= world
-    return stats.tolist()
-
-
 def fit(epochs, device, rank=0, world=1, data_dir=None, log=print):
-    """Train as Netcanvas does. Returns the trained model and one dict per epoch."""
+    """Train as Netcanvas does (the recipe's Loop). Returns the trained model and the
+    metrics of each epoch."""
     settings = dict(SETTINGS, epochs=epochs)
     arrays = load_data(data_dir)
     torch.manual_seed(settings["seed"])
     model = make_model()
     initialize(model, settings["init"], LAYER_INIT)
-    torch.manual_seed(settings["seed"])
-    generator = torch.Generator().manual_seed(settings["seed"])
-    model.to(device)
-    convs = (torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Conv3d)
-    if device.type == "cuda" and any(isinstance(m, convs) for m in model.modules()):
-        torch.backends.cudnn.benchmark = True
-    x_two = torch.from_numpy(arrays["x_train"][:2]).to(device)
-    width, step_macs = probe(model, x_two, settings["batch_size"])
-    if device.type == "cpu":
-        torch.set_num_threads(cpu_threads(step_macs))
-    x, t, y = tensors(arrays, "train", width, device)
-    x_test, t_test, y_test = tensors(arrays, "test", width, device)
-    val = tensors(arrays, "val", width, device) if arrays["x_val"] is not None else None
+    width = place_model(model, arrays["x_train"], settings, device)
+
+    def split(name):
+        x, y = arrays[f"x_{name}"], arrays[f"y_{name}"]
+        if x is None:
+            return None
+        return split_tensors(x, y, settings["loss"], width, device)
+
     net = model
     if world > 1:
         ids = [device.index] if device.type == "cuda" else None
         net = DistributedDataParallel(model, device_ids=ids)
-    share = len(x) // world if world > 1 else len(x)
-    steps = num_steps(share, settings["batch_size"])
-    loss_fn = make_loss(settings["loss"])
-    optimizer = make_optimizer(net, settings)
-    scheduler, when = make_scheduler(optimizer, settings, steps)
-    amp = amp_dtype(settings, device)
-    scaler = torch.amp.GradScaler("cuda") if amp == torch.float16 else None
-    step_losses = torch.zeros(steps, device=device)
-    correct = torch.zeros((), dtype=torch.long, device=device)
-    history, best_score, best_epoch, best_state = [], math.inf, 0, None
     patience = settings["early_stopping"]
-    for epoch in range(1, epochs + 1):
-        began = time.perf_counter()
-        order = epoch_order(len(x), generator, rank, world)
-        step_losses.zero_()
-        correct.zero_()
-        batches = train_epoch(
-            net,
-            optimizer,
-            loss_fn,
-            x,
-            t,
-            y,
-            order,
-            step_losses,
-            correct,
-            settings,
-            scheduler if when == "step" else None,
-            amp,
-            scaler,
-        )
-        for _ in batches:
-            pass  # the app checks its stop and pause buttons here
-        used = min(share, steps * settings["batch_size"])
-        stats = [step_losses.mean().item(), correct.item()]
-        train_loss, hits = mean_over_ranks(stats, world)
-        seconds = time.perf_counter() - began
-        if not math.isfinite(train_loss):
-            raise SystemExit(f"loss became {train_loss} at epoch {epoch}: lower the lr")
-        test = (x_test, t_test, y_test)
-        test_loss, test_acc = evaluate(model, loss_fn, *test, settings, amp)
-        score = test_loss if len(x_test) else train_loss
-        if val is not None:
-            score = evaluate(model, loss_fn, *val, settings, amp)[0]
-        row = {"epoch": epoch, "train_loss": train_loss, "test_loss": test_loss}
-        if y is not None:
-            row |= {"train_accuracy": hits / used, "test_accuracy": test_acc}
-        row |= {"lr": optimizer.param_groups[0]["lr"], "seconds": seconds}
-        history.append(row)
-        if when == "epoch" and scheduler is not None:
-            scheduler.step()
-        elif when == "metric":
-            scheduler.step(score)
-        if rank == 0:
-            log("  ".join(f"{k} {v:.6g}" for k, v in row.items()))
-        if score < best_score:
-            best_score, best_epoch = score, epoch
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        elif patience and epoch - best_epoch >= patience:
-            if rank == 0:
-                log(f"early stopping: no improvement for {patience} epochs")
-            break
-    if patience and best_state is not None and best_epoch != len(history):
-        model.load_state_dict(best_state)
-    return model.to("cpu"), history
+    loop = Loop(model, settings, split("train"), split("test"), split("val"), net=net,
+                rank=rank, world=world, keep_best=patience > 0)  # fmt: skip
+    for done in loop.run(epochs):
+        if isinstance(done, dict) and rank == 0:  # an epoch ended: its metrics
+            shown = [f"epoch {loop.epoch}", *(f"{k} {v:.6g}" for k, v in done.items())]
+            log("  ".join([*shown, f"seconds {loop.seconds:.3g}"]))
+    if loop.stopped_early and rank == 0:
+        log(f"early stopping: no improvement for {patience} epochs")
+    loop.restore_best()
+    return model.to("cpu"), loop.history
 
 
 def digest(model):
@@ -319,7 +243,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     rank, world, device = setup(args.device)
     began = time.perf_counter()
-    model, history = fit(args.epochs, device, rank, world, args.data_dir)
+    try:
+        model, history = fit(args.epochs, device, rank, world, args.data_dir)
+    except LossNotFinite as exc:
+        raise SystemExit(f"{exc}: lower the learning rate") from None
     if rank == 0:
         seconds = time.perf_counter() - began
         print(f"trained {len(history)} epochs on {device} x{world} in {seconds:.1f} s")
