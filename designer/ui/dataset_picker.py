@@ -202,7 +202,7 @@ class DatasetPicker(QWidget):
 
     def _sync(self) -> None:
         c = self.config
-        widgets = (self.source, self.builtin, self.samples, self.noise)
+        widgets: tuple[QWidget, ...] = (self.source, self.builtin, self.samples, self.noise)
         widgets += (self.test_fraction, self.val_fraction)
         for w in widgets:
             w.blockSignals(True)

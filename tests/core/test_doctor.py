@@ -36,9 +36,9 @@ def first_spike(epochs: list[EpochEnd]) -> int:
     """The first epoch whose loss is ≥ 2× the lowest before it (or the first epoch, when it
     is already far above guessing): the symptom a learner sees on the plot."""
     for i, e in enumerate(epochs):
-        if i == 0 and e.train_loss > 3.3:
+        if i == 0 and e.metrics["train_loss"] > 3.3:
             return e.epoch
-        if i and e.train_loss >= 2 * min(x.train_loss for x in epochs[:i]):
+        if i and e.metrics["train_loss"] >= 2 * min(x.metrics["train_loss"] for x in epochs[:i]):
             return e.epoch
     raise AssertionError("no spike in the curve")
 

@@ -434,15 +434,14 @@ class Loop:
         """(mean step loss, accuracy or None) of this epoch so far, averaged over ranks."""
         if "train" not in self._cache:
             done = self.done
-            mean = torch.stack(self.step_losses).float().mean() if done else None
+            mean = math.nan
+            if done:
+                mean = float(torch.stack(self.step_losses).float().mean())
             hits = None
             if self._labels is not None and done:
                 n = self.used
                 hits = (self.preds[:n] == self._labels[:n]).sum()
-            stats = [
-                float(mean) if done else math.nan,
-                float(hits) if hits is not None else 0.0,
-            ]
+            stats = [mean, float(hits) if hits is not None else 0.0]
             if self.world > 1:
                 import torch.distributed as dist
 

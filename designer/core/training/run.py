@@ -52,7 +52,7 @@ def train_to_dir(
             elif isinstance(event, BatchEnd):
                 bar.update(event.step, event.epoch, event.loss)
             elif isinstance(event, EpochEnd):
-                rows.append({"epoch": event.epoch, **event.metrics, "seconds": event.seconds})
+                rows.append(metrics_row(event))
                 elapsed = event.elapsed
                 loss = event.metrics["train_loss"]
                 bar.update(event.epoch * started.steps_per_epoch, event.epoch, loss)
@@ -61,7 +61,7 @@ def train_to_dir(
     finally:
         bar.stop()
 
-    _write_metrics(out / "metrics.csv", rows)
+    write_metrics(out / "metrics.csv", rows)
     _save_weights(model, out / "weights.safetensors")
     _copy_project(project, out)
     summary = {
@@ -88,7 +88,12 @@ def _final(metrics: dict[str, float]) -> dict[str, float]:
     return {k: v for k, v in metrics.items() if math.isfinite(v)}
 
 
-def _write_metrics(path: Path, rows: list[dict]) -> None:
+def metrics_row(event: EpochEnd) -> dict:
+    """The metrics.csv row of one epoch: epoch, its metrics, seconds."""
+    return {"epoch": event.epoch, **event.metrics, "seconds": event.seconds}
+
+
+def write_metrics(path: Path, rows: list[dict]) -> None:
     """One row per epoch; a column per metric that any epoch has (blank where one lacks it)."""
     columns = list(dict.fromkeys(k for row in rows for k in row)) or ["epoch"]
     with path.open("w", newline="", encoding="utf-8") as f:

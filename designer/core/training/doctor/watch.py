@@ -36,16 +36,8 @@ class HealthSampled:
 
 
 def metrics_of(event: EpochEnd) -> dict:
-    """One history row from an EpochEnd (its `metrics` dict when it carries one)."""
-    row = {"epoch": event.epoch, "lr": event.lr}
-    metrics = getattr(event, "metrics", None)
-    if isinstance(metrics, dict):
-        return row | dict(metrics)
-    for name in ("train_loss", "test_loss", "train_accuracy", "test_accuracy"):
-        value = getattr(event, name, None)
-        if value is not None:
-            row[name] = value
-    return row
+    """One history row from an EpochEnd: the epoch and its metrics (lr among them)."""
+    return {"epoch": event.epoch, **event.metrics}
 
 
 def layers_of(model: torch.nn.Module, graph=None, node_of: dict | None = None) -> dict:
