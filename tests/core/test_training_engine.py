@@ -72,7 +72,10 @@ def test_coffee_regression_fits_within_the_documented_mse():
 def test_same_seed_same_curve_and_another_seed_another():
     def curve(seed):
         epochs, _ = run(example("iris_mlp", epochs=4, seed=seed))
-        return [(e.metrics["train_loss"], e.metrics["test_loss"], e.metrics["train_accuracy"]) for e in epochs]
+        return [
+            (e.metrics["train_loss"], e.metrics["test_loss"], e.metrics["train_accuracy"])
+            for e in epochs
+        ]
 
     first = curve(7)
     assert curve(7) == first

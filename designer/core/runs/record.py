@@ -18,15 +18,10 @@ from pathlib import Path
 from designer.core.runs import store
 from designer.core.training.events import EpochEnd, Failed, Finished, Started
 
-_ACCURACY_FIELDS = ("train_loss", "test_loss", "train_accuracy", "test_accuracy")
-
 
 def epoch_metrics(event: EpochEnd) -> dict[str, float]:
-    """The metrics of one epoch by name (EpochEnd.metrics where the engine carries it)."""
-    metrics = getattr(event, "metrics", None)
-    if metrics is None:
-        metrics = {k: getattr(event, k) for k in _ACCURACY_FIELDS}
-    return {k: float(v) for k, v in metrics.items() if isinstance(v, int | float)}
+    """The metrics of one epoch by name (EpochEnd.metrics)."""
+    return {k: float(v) for k, v in event.metrics.items() if isinstance(v, int | float)}
 
 
 def effective(project, **overrides):
@@ -46,6 +41,7 @@ class RunRecorder:
         self.project = project
         self.dir = store.new_run_dir(root)
         self.rows: list[dict] = []
+        self.elapsed = 0.0  # training time so far (EpochEnd.elapsed)
         self.epochs: list[dict[str, float]] = []
         self.started: Started | None = None
         self.finished: Finished | None = None
@@ -68,13 +64,13 @@ class RunRecorder:
 
     # -- events ----------------------------------------------------------------------------
     def observe(self, event) -> None:
-        from designer.core.training.run import _row  # the metrics.csv row train_to_dir writes
+        from designer.core.training.run import metrics_row  # the row train_to_dir writes
 
         if isinstance(event, Started):
             self.started = event
         elif isinstance(event, EpochEnd):
-            seconds = event.elapsed - (self.rows[-1]["_elapsed"] if self.rows else 0.0)
-            self.rows.append(_row(event, seconds))
+            self.rows.append(metrics_row(event))
+            self.elapsed = event.elapsed
             self.epochs.append(epoch_metrics(event))
         elif isinstance(event, Finished):
             self.finished = event
@@ -86,9 +82,9 @@ class RunRecorder:
 
         `status` defaults from the events: failed, stopped (by the user) or finished.
         """
-        from designer.core.training.run import _write_metrics
+        from designer.core.training.run import write_metrics
 
-        _write_metrics(self.dir / store.METRICS_FILE, self.rows)
+        write_metrics(self.dir / store.METRICS_FILE, self.rows)
         if status is None:
             if self.failed is not None:
                 status = "failed"
@@ -103,7 +99,7 @@ class RunRecorder:
         wall = time.perf_counter() - self._t0
         info = self.info | {"status": status, "wall_seconds": round(wall, 4)}
         if self.started is not None:
-            elapsed = self.rows[-1]["_elapsed"] if self.rows else 0.0
+            elapsed = self.elapsed if self.rows else 0.0
             info |= {
                 "device": self.started.device,
                 "num_params": self.started.num_params,
