@@ -6,22 +6,15 @@ field and the field goes back to the value the graph still holds.
 
 from __future__ import annotations
 
-import json
-import math
-import re
 from collections.abc import Callable
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QLabel,
     QLineEdit,
     QScrollArea,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -29,81 +22,8 @@ from PySide6.QtWidgets import (
 from designer.core import limits
 from designer.core.layers.spec import ParamSpec, format_shape
 from designer.core.training.config import INITS
+from designer.ui.param_editors import make_editor, show_value
 from designer.ui.theme import ERROR_STYLE
-
-INT_MIN, INT_MAX = -(2**31) + 1, 2**31 - 1
-
-
-class FloatSpinBox(QDoubleSpinBox):
-    """A spin box that shows 0.5 and 1e-05 (not 0.500000) and accepts scientific notation."""
-
-    def __init__(self, spec: ParamSpec) -> None:
-        super().__init__()
-        self.setDecimals(12)
-        lo = spec.minimum if spec.minimum is not None else -1e12
-        hi = spec.maximum if spec.maximum is not None else 1e12
-        self.setRange(lo, hi)
-        default = abs(float(spec.default)) if spec.default else 1.0
-        step = 10 ** math.floor(math.log10(default)) if default else 0.1
-        self.setSingleStep(min(step, 0.1) if hi <= 1 else step)
-
-    def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt override)
-        return f"{value:.6g}"
-
-    def valueFromText(self, text: str) -> float:  # noqa: N802 (Qt override)
-        try:
-            return float(text)
-        except ValueError:
-            return self.value()
-
-    def validate(self, text: str, pos: int):
-        try:
-            float(text)
-        except ValueError:
-            return QValidator.State.Intermediate, text, pos
-        return QValidator.State.Acceptable, text, pos
-
-
-def format_value(value: object) -> str:
-    """How a value reads in a line edit: (1, 28, 28) -> "1, 28, 28"."""
-    if isinstance(value, tuple | list):
-        return ", ".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return json.dumps(value)
-    return str(value)
-
-
-def parse_text(spec: ParamSpec, text: str) -> object:
-    """Text from a line edit -> the value to offer `set_param`.
-
-    Text that does not parse is passed on as the string itself, so the ParamSpec refuses it
-    with its usual message ("shape: expected a list of integers ≥ 1, got '1, a'").
-    """
-    text = text.strip()
-    if spec.kind is tuple:
-        parts = [p for p in re.split(r"[\s,×x]+", text.strip("()[] ")) if p]
-        try:
-            return tuple(int(p) for p in parts)
-        except ValueError:
-            return text
-    if spec.kind is int:
-        if text in spec.keywords:
-            return text
-        try:
-            return int(text)
-        except ValueError:
-            return text
-    if spec.kind is float:
-        try:
-            return float(text)
-        except ValueError:
-            return text
-    if spec.kind is dict:
-        try:
-            return json.loads(text or "{}")
-        except ValueError:
-            return text
-    return text
 
 
 class Field:
@@ -121,49 +41,11 @@ class Field:
         self.widget.setObjectName(f"param_{spec.name}")
 
     def _make(self, commit: Callable[[str, object], None]) -> QWidget:
-        spec, name = self.spec, self.spec.name
-        if spec.choices is not None:
-            w = QComboBox()
-            for c in spec.choices:
-                w.addItem(str(c), c)
-            w.currentIndexChanged.connect(lambda i: commit(name, w.itemData(i)))
-            return w
-        if spec.kind is bool:
-            w = QCheckBox()
-            w.toggled.connect(lambda on: commit(name, bool(on)))
-            return w
-        if spec.kind is int and not spec.keywords:
-            w = QSpinBox()
-            lo = int(spec.minimum) if spec.minimum is not None else INT_MIN
-            hi = int(spec.maximum) if spec.maximum is not None else INT_MAX
-            w.setRange(max(lo, INT_MIN), min(hi, INT_MAX))
-            w.setKeyboardTracking(False)
-            w.valueChanged.connect(lambda v: commit(name, int(v)))
-            return w
-        if spec.kind is float:
-            w = FloatSpinBox(spec)
-            w.setKeyboardTracking(False)
-            w.valueChanged.connect(lambda v: commit(name, float(v)))
-            return w
-        w = QLineEdit()
-        if spec.keywords:
-            w.setPlaceholderText(" or ".join(["an integer", *spec.keywords]))
-        w.editingFinished.connect(lambda: commit(name, parse_text(spec, w.text())))
-        return w
+        return make_editor(self.spec, lambda value: commit(self.spec.name, value))
 
     def show_value(self, value: object) -> None:
         """Display `value` without committing it."""
-        w = self.widget
-        blocker = QSignalBlocker(w)
-        if isinstance(w, QComboBox):
-            w.setCurrentIndex(max(0, w.findData(value)))
-        elif isinstance(w, QCheckBox):
-            w.setChecked(bool(value))
-        elif isinstance(w, QSpinBox | QDoubleSpinBox):
-            w.setValue(value)
-        elif isinstance(w, QLineEdit) and w.text() != format_value(value):
-            w.setText(format_value(value))
-        del blocker
+        show_value(self.widget, value)
 
     def show_error(self, message: str | None) -> None:
         self.error.setText(message or "")

@@ -13,10 +13,7 @@ import math
 import sys
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QDoubleValidator
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -29,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from designer.core.errors import ParamError
 from designer.core.training.config import LR_TYPICAL, TRAINING_SPECS, TrainingConfig
+from designer.ui.param_editors import editor_value, make_editor, show_value
 
 LABELS = {
     "optimizer": "Optimizer",
@@ -78,7 +76,7 @@ CHOICE_LABELS = {
     "bf16": "bfloat16",
     "fp16": "float16",
 }
-INT_MAX = 2**31 - 1  # QSpinBox is 32-bit
+SPECIAL_ZERO = {"early_stopping": "off", "memory_budget_mb": "automatic"}  # what 0 means
 SLIDER_STEPS = 20  # slider positions per decade of learning rate
 COLUMNS = 2  # the form's fields in two columns: all of them fit a 1366×768 screen
 
@@ -172,53 +170,20 @@ class SettingsForm(QWidget):
         grid.setColumnStretch(3, 1)
 
     def _make_editor(self, name, spec) -> QWidget:
-        if spec.choices is not None:
-            combo = QComboBox()
-            for choice in spec.choices:
-                combo.addItem(choice_label(choice), choice)
-            combo.activated.connect(lambda _i, n=name: self._commit(n))
-            return combo
-        if spec.kind is bool:
-            check = QCheckBox()
-            check.toggled.connect(lambda _on, n=name: self._commit(n))
-            return check
-        if spec.kind is int:
-            spin = QSpinBox()
-            spin.setRange(int(spec.minimum or 0), int(min(spec.maximum or INT_MAX, INT_MAX)))
-            spin.setKeyboardTracking(False)
-            if name == "early_stopping":
-                spin.setSpecialValueText("off")
-            if name == "memory_budget_mb":
-                spin.setSpecialValueText("automatic")
-            spin.valueChanged.connect(lambda _v, n=name: self._commit(n))
-            return spin
-        line = QLineEdit()
-        # NOTE: the validator only keeps out letters and minus signs; the range is checked on
-        # commit, so an out-of-range value gets a message instead of being silently ignored.
-        validator = QDoubleValidator(0.0, math.inf, 12, line)
-        validator.setNotation(QDoubleValidator.Notation.ScientificNotation)
-        line.setValidator(validator)
-        line.setPlaceholderText("e.g. 1e-3" if name == "lr" else "")
-        line.editingFinished.connect(lambda n=name: self._commit(n))
-        return line
+        # Floats are typed (a learning rate spans decades): line edits, not spin boxes.
+        editor = make_editor(spec, lambda _value: self._commit(name), choice_label, True)
+        if isinstance(editor, QSpinBox) and name in SPECIAL_ZERO:
+            editor.setSpecialValueText(SPECIAL_ZERO[name])
+        if name == "lr":
+            editor.setPlaceholderText("e.g. 1e-3")
+        return editor
 
     def set_config(self, config: TrainingConfig) -> None:
         """Show `config` and write later edits into it."""
         self.config = config
         self.refresh_devices()
         for name, editor in self.editors.items():
-            editor.blockSignals(True)
-            value = getattr(config, name)
-            if isinstance(editor, QComboBox):
-                index = editor.findData(value)
-                editor.setCurrentIndex(max(index, 0))
-            elif isinstance(editor, QCheckBox):
-                editor.setChecked(bool(value))
-            elif isinstance(editor, QSpinBox):
-                editor.setValue(min(int(value), editor.maximum()))
-            else:
-                editor.setText(f"{value:g}")
-            editor.blockSignals(False)
+            show_value(editor, getattr(config, name))
         for reason in self.reasons.values():
             reason.hide()
         self.error.hide()
@@ -241,18 +206,7 @@ class SettingsForm(QWidget):
         self._update_enabled()
 
     def value(self, name: str) -> object:
-        editor = self.editors[name]
-        if isinstance(editor, QComboBox):
-            return editor.currentData()
-        if isinstance(editor, QCheckBox):
-            return editor.isChecked()
-        if isinstance(editor, QSpinBox):
-            return editor.value()
-        text = editor.text().strip().replace(",", ".")
-        try:
-            return float(text)
-        except ValueError:
-            return text
+        return editor_value(self.editors[name], TRAINING_SPECS[name])
 
     def _commit(self, name: str) -> None:
         value = self.value(name)
