@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from designer.core.errors import first_line
 from designer.core.weights import WeightsError, _dims, read_weights
 
 PICKLED_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt")
@@ -72,7 +73,7 @@ def read_state_dict(path: str | os.PathLike) -> dict:
     try:
         raw = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - UnpicklingError, zip errors, ... : one line
-        detail = str(e).splitlines()[0][:160] if str(e) else type(e).__name__
+        detail = first_line(e, limit=160)
         raise WeightsError(f"{path}: not a weights-only state_dict ({detail})") from None
     for key in _WRAPPERS:
         if isinstance(raw, Mapping) and isinstance(raw.get(key), Mapping):

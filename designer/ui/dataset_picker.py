@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.core.data import BUILTINS, Preview, csv_columns, data_sources, source_options
+from designer.core.errors import first_line
 from designer.core.training.config import DataConfig
 from designer.ui import plain
 from designer.ui.widgets import path_field
@@ -88,7 +89,7 @@ class _PreviewLoader(QObject):
 
             self.loaded.emit(preview(load_dataset(self.config, self.base_dir), PREVIEW_ROWS))
         except Exception as err:  # noqa: BLE001 - a preview must never crash the panel
-            self.failed.emit(str(err).splitlines()[0] if str(err) else type(err).__name__)
+            self.failed.emit(first_line(err))
         finally:
             QThread.currentThread().quit()
 

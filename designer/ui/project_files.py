@@ -20,7 +20,7 @@ from typing import Protocol, TypeVar
 from PySide6.QtCore import QEventLoop, QObject, QSettings, Qt, Signal
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
-from designer.core.errors import NetcanvasError
+from designer.core.errors import NetcanvasError, first_line
 from designer.core.limits import clip
 from designer.core.project import EXTENSION, Project
 from designer.ui import plain
@@ -333,5 +333,4 @@ class ProjectFiles(QObject):
 def _message(err: BaseException) -> str:
     if isinstance(err, NetcanvasError):
         return str(err)
-    first = str(err).splitlines()[0] if str(err) else ""
-    return f"{type(err).__name__}: {first}".rstrip(": ")
+    return first_line(err, with_type=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 
+from designer.core.errors import first_line
 from designer.core.project import Project
 from designer.core.training.events import (
     BatchEnd,
@@ -99,8 +100,7 @@ class TrainingWorker(QObject):
         try:
             self._train()
         except Exception as err:  # noqa: BLE001 - nothing may escape a worker thread
-            text = str(err).strip().splitlines()[0] if str(err).strip() else ""
-            self.failed.emit(Failed("runtime", f"{type(err).__name__}: {text}".rstrip(": ")))
+            self.failed.emit(Failed("runtime", first_line(err, with_type=True)))
         finally:
             # Back to the GUI thread, so the owner can delete this object after the join.
             self.moveToThread(QCoreApplication.instance().thread())

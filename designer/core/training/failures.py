@@ -14,7 +14,7 @@ import types
 import torch
 
 from designer.core.data.dataset import DataError
-from designer.core.errors import NetcanvasError
+from designer.core.errors import NetcanvasError, first_line
 from designer.core.training.config import TrainingConfig
 from designer.core.training.events import Failed
 from designer.core.training.recipe import LossNotFinite
@@ -47,7 +47,7 @@ def explain(
     if isinstance(exc, NetcanvasError):
         return Failed("shape" if "shape" in str(exc) else "runtime", str(exc))
     attr = failing_layer(exc, model, node_of or {}) if model is not None else None
-    detail = _first_line(exc)
+    detail = first_line(exc)
     if attr is not None:
         kind = "shape" if _SHAPE_WORDS.search(detail) else "runtime"
         node_id = (node_of or {}).get(attr)
@@ -106,11 +106,6 @@ def failing_layer(
         elif ins.opname == "STORE_FAST" and ins.argval in known:
             stores.append(ins.argval)
     return (loads or stores or [None])[0]
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
 
 
 def free_device_memory(device: str) -> None:
