@@ -1,0 +1,408 @@
+"""nn.Module -> Netcanvas graph with blocks, through torch.fx.
+
+The module is traced once, flat, with the mapped torch modules as leaves; every fx node keeps
+the stack of modules it was called from (`nn_module_stack`). That stack becomes the block
+hierarchy: each submodule call with one output is a block node whose definition is the
+subgraph inside it; identical subgraphs (the second BasicBlock of a ResNet stage) share one
+definition. Everything that has no layer is collected and refused in one ImportRefused.
+"""
+
+from __future__ import annotations
+
+import json
+import linecache
+import operator
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from torch import fx, nn
+
+from designer.core.errors import NetcanvasError
+from designer.core.graph import Edge, Graph
+from designer.core.importer.mapping import (
+    FUNCTIONS,
+    METHODS,
+    MODULES,
+    Layer,
+    Unmapped,
+    torchvision_modules,
+)
+from designer.core.layers import registry
+
+
+class ImportRefused(NetcanvasError):
+    """The model can't be imported; the message lists every reason, with where it comes from."""
+
+
+@dataclass
+class _Item:
+    index: int
+    node: fx.Node
+    layer: Layer
+    name: str
+    scope: tuple[str, ...]  # nn_module_stack keys of the modules containing it
+    module: str | None = None  # qualified name of the leaf module holding its weights
+
+
+@dataclass
+class Imported:
+    """The graph, and for each layer that holds weights: node path -> module qualified name."""
+
+    graph: Graph
+    weights_of: dict[str, str] = field(default_factory=dict)
+
+
+class _Tracer(fx.Tracer):
+    def __init__(self, leaves: Mapping[type, object], autowrap: tuple = ()) -> None:
+        super().__init__(autowrap_functions=autowrap)
+        self.leaves = leaves
+        self.record_stack_traces = True
+
+    def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
+        return type(m) in self.leaves or (
+            not list(m.children()) and type(m).__module__.startswith("torch.nn")
+        )
+
+
+def _autowrapped() -> tuple:
+    """Plain functions of torchvision that are layers to us (traced as one call)."""
+    try:
+        from torchvision.models import shufflenetv2
+
+        return (shufflenetv2.channel_shuffle,)
+    except Exception:  # noqa: BLE001 - optional
+        return ()
+
+
+def trace_module(root: nn.Module, input_shape: tuple[int, ...]) -> Imported:
+    """Map `root` (in eval mode) to a Graph; ImportRefused listing every problem."""
+    modules = {**MODULES, **torchvision_modules()}
+    functions = dict(FUNCTIONS)
+    wrapped = _autowrapped()
+    if wrapped:
+        from designer.core.importer.mapping import _channel_shuffle
+
+        functions[wrapped[0]] = _channel_shuffle
+    root.eval()
+    tracer = _Tracer(modules, wrapped)
+    try:
+        fx_graph = tracer.trace(root)
+    except Exception as e:  # noqa: BLE001 - any tracing failure is reported, with its line
+        raise ImportRefused(_trace_failure(e)) from None
+    items, problems, placeholders, output = _map_nodes(root, fx_graph, modules, functions)
+    if problems:
+        raise ImportRefused(_refusal(problems))
+    if len(placeholders) != 1:
+        raise ImportRefused(
+            f"the model's forward() takes {len(placeholders)} inputs; import supports one"
+        )
+    builder = _Builder(root, items, tracer)
+    graph = builder.build(placeholders[0], output, input_shape)
+    return Imported(graph, builder.weights_of)
+
+
+# -- mapping ----------------------------------------------------------------------------------
+def _map_nodes(root, fx_graph, modules, functions):
+    items: list[_Item] = []
+    problems: list[tuple[str, str, str]] = []
+    placeholders: list[fx.Node] = []
+    output = None
+    calls: dict[str, int] = {}
+    for i, node in enumerate(fx_graph.nodes):
+        if node.op == "placeholder":
+            placeholders.append(node)
+            continue
+        if node.op == "output":
+            output = node.args[0]
+            continue
+        scope = tuple(node.meta.get("nn_module_stack", {}))
+        where = _where(node)
+        if node.op == "get_attr":
+            problems.append(
+                (
+                    f"{node.target}",
+                    "a raw parameter or buffer used directly in forward(): no layer holds a free "
+                    "tensor; move it into a module Netcanvas maps (e.g. nn.Linear, nn.Conv2d) "
+                    "or drop it",
+                    where,
+                )
+            )
+            continue
+        if _is_size_read(node):
+            continue
+        try:
+            if node.op == "call_module":
+                m = root.get_submodule(node.target)
+                convert = modules.get(type(m))
+                if convert is None:
+                    raise Unmapped(
+                        f"module {type(m).__module__}.{type(m).__name__} has no Netcanvas layer"
+                    )
+                layer = convert(node, m)
+                if scope and tracer_key_is(scope[-1], node.target):
+                    scope = scope[:-1]
+                calls[node.target] = calls.get(node.target, 0) + 1
+                if calls[node.target] > 1 and any(True for _ in m.parameters()):
+                    raise Unmapped(
+                        "a module with weights is called more than once (shared weights); "
+                        "Netcanvas gives every layer its own"
+                    )
+                name = node.target.rsplit(".", 1)[-1]
+                has_state = bool(m.state_dict())
+                items.append(_Item(i, node, layer, name, scope, node.target if has_state else None))
+                continue
+            if node.op == "call_function":
+                convert = functions.get(node.target)
+                what = getattr(node.target, "__name__", str(node.target))
+                if convert is None:
+                    raise Unmapped(f"function {_qual(node.target)} has no Netcanvas layer")
+                layer = convert(node)
+                items.append(_Item(i, node, layer, _base_name(what), scope))
+                continue
+            if node.op == "call_method":
+                convert = METHODS.get(node.target)
+                if convert is None:
+                    raise Unmapped(f"tensor method .{node.target}() has no Netcanvas layer")
+                layer = convert(node)
+                items.append(_Item(i, node, layer, _base_name(node.target), scope))
+                continue
+            raise Unmapped(f"fx op {node.op} is not supported")
+        except Unmapped as e:
+            problems.append((_qualname(node, scope), str(e), where))
+        except (TypeError, ValueError, AttributeError, IndexError) as e:
+            problems.append((_qualname(node, scope), f"could not read its arguments ({e})", where))
+    problems += _check_layers(items)
+    return items, problems, placeholders, output
+
+
+def tracer_key_is(key: str, target: str) -> bool:
+    return key == target or key.startswith(target + "@")
+
+
+def _is_size_read(node: fx.Node) -> bool:
+    if node.op == "call_method" and node.target == "size":
+        return True
+    if node.op == "call_function" and node.target is getattr and node.args[1] == "shape":
+        return True
+    if node.op == "call_function" and node.target is operator.getitem:
+        src = node.args[0]
+        return isinstance(src, fx.Node) and _is_size_read(src)
+    return False
+
+
+def _check_layers(items: list[_Item]) -> list[tuple[str, str, str]]:
+    """Every mapped layer's parameters must pass its spec (else it is named, not guessed)."""
+    out = []
+    for item in items:
+        spec = registry.get(item.layer.type_id)
+        try:
+            item.layer.params = spec.check_params(item.layer.params)
+        except NetcanvasError as e:
+            out.append((_qualname(item.node, item.scope), f"{spec.title}: {e}", _where(item.node)))
+        for src in item.layer.inputs:
+            if isinstance(src, fx.Node) and _is_size_read(src):
+                out.append(
+                    (
+                        _qualname(item.node, item.scope),
+                        "uses a tensor's size as data (a data-dependent shape); "
+                        "Netcanvas layers have fixed shapes",
+                        _where(item.node),
+                    )
+                )
+    return out
+
+
+def _qual(fn) -> str:
+    mod = getattr(fn, "__module__", None) or ""
+    return f"{mod}.{getattr(fn, '__name__', fn)}".lstrip(".")
+
+
+def _base_name(what: str) -> str:
+    what = what.strip("_")
+    return {"iadd": "add", "imul": "mul", "cat": "cat", "add_": "add"}.get(what, what) or "op"
+
+
+def _qualname(node: fx.Node, scope: tuple[str, ...]) -> str:
+    stack = node.meta.get("nn_module_stack", {})
+    if node.op == "call_module":
+        return str(node.target)
+    owner = stack[scope[-1]][0] if scope and scope[-1] in stack else ""
+    return f"{owner}.{node.name}" if owner else node.name
+
+
+def _where(node: fx.Node) -> str:
+    """file:line of the user's code that made this node (from fx's recorded stack trace)."""
+    text = node.meta.get("stack_trace") or ""
+    frames = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("File ")]
+    user = [f for f in frames if "/torch/" not in f]
+    frame = (user or frames or [""])[-1]
+    if not frame:
+        return "unknown line"
+    try:  # File "x.py", line 12, in forward
+        path = frame.split('"')[1]
+        line = int(frame.split("line ")[1].split(",")[0])
+    except (IndexError, ValueError):
+        return frame
+    code = linecache.getline(path, line).strip()
+    return f"{path}:{line}" + (f": {code}" if code else "")
+
+
+def _refusal(problems: list[tuple[str, str, str]]) -> str:
+    seen, lines = set(), []
+    for qual, why, where in problems:
+        if (qual, why) in seen:
+            continue
+        seen.add((qual, why))
+        lines.append(f"  - {qual}: {why} (at {where})")
+    head = f"cannot import: {len(lines)} part{'s' * (len(lines) != 1)} of the model have no Netcanvas layer"
+    tail = (
+        "What to do: replace each with layers Netcanvas has (see the palette), wrap a raw "
+        "parameter in a module, or remove it from forward()."
+    )
+    return "\n".join([head + ":", *lines, tail])
+
+
+def _trace_failure(e: Exception) -> str:
+    frames = [f for f in traceback.extract_tb(e.__traceback__) if "/torch/" not in f.filename]
+    where = f" (at {frames[-1].filename}:{frames[-1].lineno}: {frames[-1].line})" if frames else ""
+    first = str(e).splitlines()[0] if str(e) else type(e).__name__
+    return (
+        f"cannot import: torch.fx could not trace the model{where}: {first}. "
+        "What to do: data-dependent control flow (an `if` or loop on tensor values) can't be "
+        "drawn as a fixed graph; move it out of forward() or make it depend on constants."
+    )
+
+
+# -- building ---------------------------------------------------------------------------------
+class _Builder:
+    def __init__(self, root: nn.Module, items: list[_Item], tracer: _Tracer) -> None:
+        self.root = root
+        self.items = items
+        self.by_node = {it.node: it for it in items}
+        self.graph = Graph()
+        self.signatures: dict[str, str] = {}
+        self.weights_of: dict[str, str] = {}
+        self.stack_info: dict[str, tuple[str, type]] = {}
+        for it in items:
+            self.stack_info.update(it.node.meta.get("nn_module_stack", {}))
+        self.users: dict[fx.Node, list[fx.Node]] = {}
+        for it in items:
+            for src in it.layer.inputs:
+                self.users.setdefault(src, []).append(it.node)
+
+    def build(self, placeholder: fx.Node, output, input_shape) -> Graph:
+        if (
+            not isinstance(output, fx.Node)
+            or output not in self.by_node
+            and output is not placeholder
+        ):
+            raise ImportRefused(
+                "cannot import: forward() must return one tensor computed by layers"
+            )
+        top, paths = self._graph(self.items, 0, [placeholder], output, ["input"])
+        top.nodes[top.ends("input")[0].id].params["shape"] = tuple(input_shape)
+        for name, block in self.graph.blocks.items():
+            top.add_block(name, block)
+        self.weights_of = paths
+        return top
+
+    def _graph(self, items, depth, inputs, output, input_names) -> tuple[Graph, dict[str, str]]:
+        """The graph of `items` (all inside the same scope prefix of length `depth`)."""
+        g = Graph()
+        value: dict[fx.Node, str] = {}
+        paths: dict[str, str] = {}
+        for src, name in zip(inputs, input_names, strict=True):
+            value[src] = g.add_node("input", name=name).id
+        pending: list[tuple[str, list]] = []  # (node id, the fx values feeding its ports)
+        units = self._units(items, depth)
+        inside = {it.node for it in items}
+        while units:
+            kind, payload = units.pop(0)
+            if kind == "item":
+                it = payload
+                node = g.add_node(
+                    it.layer.type_id, name=g.unique_name(it.name), params=it.layer.params
+                )
+                value[it.node] = node.id
+                pending.append((node.id, it.layer.inputs))
+                if it.module:
+                    paths[node.id] = it.module
+                continue
+            key, group = payload
+            members = {it.node for it in group}
+            ext = []
+            for it in group:
+                for src in it.layer.inputs:
+                    if src not in members and src not in ext:
+                        ext.append(src)
+            outs = [
+                it.node
+                for it in group
+                if any(u not in members for u in self.users.get(it.node, []))
+                or it.node is output
+                or any(u not in inside for u in self.users.get(it.node, []))
+            ]
+            outs = list(dict.fromkeys(outs))
+            if len(outs) != 1 or not ext:
+                units = self._units(group, depth + 1) + units
+                continue
+            names = ["x"] if len(ext) == 1 else [f"x{i + 1}" for i in range(len(ext))]
+            inner, inner_paths = self._graph(group, depth + 1, ext, outs[0], names)
+            qual, mtype = self.stack_info.get(key, (key, nn.Module))
+            block_name = self._definition(inner, qual, mtype)
+            label = qual.rsplit(".", 1)[-1] if qual else "block"
+            node = g.add_node(
+                "block",
+                name=g.unique_name(label),
+                params={"block": block_name, "num_inputs": len(ext)},
+            )
+            value[outs[0]] = node.id
+            pending.append((node.id, ext))
+            paths.update({f"{node.id}/{k}": v for k, v in inner_paths.items()})
+        for node_id, srcs in pending:
+            for port, src in zip(g.nodes[node_id].input_ports(), srcs, strict=True):
+                g.connect(Edge(value[src], node_id, dst_port=port))
+        out = g.add_node("output", name="output")
+        g.connect(Edge(value[output], out.id))
+        return g, paths
+
+    def _units(self, items, depth):
+        units: list[tuple[str, object]] = []
+        groups: dict[str, list[_Item]] = {}
+        for it in items:
+            if len(it.scope) <= depth:
+                units.append(("item", it))
+                continue
+            key = it.scope[depth]
+            if key not in groups:
+                groups[key] = []
+                units.append(("group", (key, groups[key])))
+            groups[key].append(it)
+        return units
+
+    def _definition(self, inner: Graph, qual: str, mtype: type) -> str:
+        """The name of the definition equal to `inner` (added if new)."""
+        sig = _signature(inner)
+        for name, other in self.signatures.items():
+            if other == sig:
+                return name
+        if mtype is nn.Sequential or issubclass(mtype, nn.ModuleList):
+            base = qual.rsplit(".", 1)[-1] if qual else "Sequential"
+            base = base if not base.isdigit() else "Sequential"
+        else:
+            base = mtype.__name__.lstrip("_") or "Block"
+        name = self.graph.unique_block_name(base)
+        self.graph.blocks[name] = inner
+        self.signatures[name] = sig
+        return name
+
+
+def _signature(g: Graph) -> str:
+    nodes = [
+        (n.id, n.type_id, n.name, sorted((k, repr(v)) for k, v in n.params.items()))
+        for n in g.nodes.values()
+    ]
+    return json.dumps(
+        [nodes, sorted(map(list, ((e.src, e.dst, e.src_port, e.dst_port) for e in g.edges)))]
+    )
