@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "runs",
     "diff",
     "search",
+    "import",
 )
 COMMANDS = COMMAND_MODULES
 

@@ -81,6 +81,9 @@ def parse_text(spec: ParamSpec, text: str) -> object:
     if spec.kind is int:
         if text in spec.keywords:
             return text
+        pair = [p for p in re.split(r"[\s,×x]+", text.strip("()[] ")) if p]
+        if spec.pair and len(pair) == 2 and all(p.lstrip("-").isdigit() for p in pair):
+            return (int(pair[0]), int(pair[1]))  # a non-square kernel: "1, 7"
         try:
             return int(text)
         except ValueError:
@@ -116,7 +119,7 @@ def make_editor(
         check = QCheckBox()
         check.toggled.connect(lambda on: changed(bool(on)))
         return check
-    if spec.kind is int and not spec.keywords:
+    if spec.kind is int and not spec.keywords and not spec.pair:
         spin = QSpinBox()
         lo = int(spec.minimum) if spec.minimum is not None else INT_MIN
         hi = int(spec.maximum) if spec.maximum is not None else INT_MAX

@@ -82,7 +82,9 @@ def test_negative_kernel_size_is_refused_with_a_clear_message():
     conv = g.by_name("conv2d1")
     with pytest.raises(ParamError) as err:
         g.set_param(conv.id, "kernel_size", -2)
-    assert str(err.value) == "kernel_size: expected an integer ≥ 1, got -2"
+    assert str(err.value) == (
+        "kernel_size: expected an integer ≥ 1 or a pair of them (height, width), got -2"
+    )
     assert conv.params["kernel_size"] == 3
 
 

@@ -68,6 +68,8 @@ def param_strategy(p: ParamSpec, shape: tuple[int, ...]) -> st.SearchStrategy:
         if p.maximum is not None:
             hi = min(hi, int(p.maximum))
         ints = st.integers(lo, hi)
+        if p.pair:  # non-square: (height, width)
+            ints = st.one_of(ints, st.tuples(ints, ints))
         return st.one_of(ints, st.sampled_from(p.keywords)) if p.keywords else ints
     if p.kind is float:
         lo = p.minimum if p.minimum is not None else -2.0
@@ -77,6 +79,12 @@ def param_strategy(p: ParamSpec, shape: tuple[int, ...]) -> st.SearchStrategy:
         return st.one_of(st.just(float(lo)), st.floats(lo, hi, allow_nan=False))
     if p.kind is tuple and p.allow_minus_one:
         return reshape_targets(shape)
+    if p.kind is tuple and p.name == "dims" and p.minimum == 0:  # Permute: an order of all dims
+        return st.permutations(range(1, len(shape) + 1)).map(lambda d: (0, *d))
+    if p.kind is tuple and p.name == "dims":  # Mean: some dims, maybe negative, maybe repeated
+        rank = len(shape)
+        dim = st.one_of(st.integers(1, rank), st.integers(-rank, -1))
+        return st.lists(dim, min_size=1, max_size=rank).map(tuple)
     if p.kind is tuple:
         return st.tuples(*[st.integers(1, 4)] * (p.length or 2))
     raise AssertionError(f"no strategy for {p.kind} parameter {p.name!r}: add one")

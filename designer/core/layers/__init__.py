@@ -12,6 +12,7 @@ from designer.core.layers import (  # noqa: F401  (imported to register their sp
     pooling,
     recurrent,
     resampling,
+    tensor_ops,
 )
 from designer.core.layers.registry import all_specs, get, has, resolve
 from designer.core.layers.spec import (

@@ -44,6 +44,18 @@ _TABLE: tuple[tuple[str, str, str, tuple[ParamSpec, ...], dict, str], ...] = (
     ("relu6", "ReLU6", "ReLU6", (), {}, "min(max(0, x), 6), for mobile nets."),
     ("hardswish", "Hardswish", "Hardswish", (), {}, "Piecewise-linear Swish, for mobile nets."),
     ("sigmoid", "Sigmoid", "Sigmoid", (), {}, "1 / (1 + e^-x). Saturates: gradients vanish."),
+    ("hardsigmoid", "Hardsigmoid", "Hardsigmoid", (), {}, "Piecewise-linear sigmoid (SE gates)."),
+    (
+        "hardtanh",
+        "Hardtanh",
+        "Hardtanh",
+        (
+            ParamSpec("min_val", float, -1.0, "Lower clip", minimum=-1e6, maximum=1e6),
+            ParamSpec("max_val", float, 1.0, "Upper clip", minimum=-1e6, maximum=1e6),
+        ),
+        {"min_val": -1.0, "max_val": 1.0},
+        "Clips x to [min_val, max_val].",
+    ),
     ("tanh", "Tanh", "Tanh", (), {}, "Hyperbolic tangent, in (-1, 1). Saturates for large |x|."),
     (
         "softplus",
@@ -68,6 +80,15 @@ def _same_shape(params, in_shapes):
     return one_input(in_shapes)
 
 
+def _hardtanh_infer(params, in_shapes):
+    if float(params["max_val"]) <= float(params["min_val"]):
+        raise ShapeError(f"max_val ({params['max_val']}) must be greater than min_val")
+    return one_input(in_shapes)
+
+
+_INFER = {"hardtanh": _hardtanh_infer}
+
+
 def _emitter(cls: str, torch_defaults: dict):
     def emit(params, in_shapes):
         return ModuleCode(call(f"nn.{cls}", **non_default(params, torch_defaults)), call_module)
@@ -83,7 +104,7 @@ for _tid, _title, _cls, _params, _defaults, _doc in _TABLE:
             category="Activation",
             doc=_doc,
             params=_params,
-            infer=_same_shape,
+            infer=_INFER.get(_tid, _same_shape),
             emit=_emitter(_cls, _defaults),
             key_params=tuple(p.name for p in _params),
             passthrough=True,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from designer.core.errors import ShapeError
 from designer.core.layers.common import (
     call,
@@ -13,7 +15,14 @@ from designer.core.layers.common import (
     positive_dims,
 )
 from designer.core.layers.registry import register
-from designer.core.layers.spec import InputSpec, LayerSpec, ModuleCode, ParamSpec, call_module
+from designer.core.layers.spec import (
+    InputSpec,
+    LayerSpec,
+    ModuleCode,
+    ParamSpec,
+    call_module,
+    dims_of,
+)
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -53,6 +62,9 @@ _TRANSPOSE_PARAMS = (
     ParamSpec("output_padding", int, 0, "Extra size added to one side of the output", minimum=0),
 )
 _TORCH_DEFAULTS = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1, "bias": True}
+# Conv2d takes (height, width) pairs too: Inception's 1×7 and 7×1 convolutions.
+_PAIRED = ("kernel_size", "stride", "padding", "dilation")
+_CONV2D_PARAMS = tuple(replace(p, pair=True) if p.name in _PAIRED else p for p in _CONV_PARAMS)
 
 
 def _check_input(x, dims: int, params) -> None:
@@ -64,32 +76,36 @@ def _check_input(x, dims: int, params) -> None:
         )
 
 
-def _padding(params) -> tuple[int, int]:
-    """Padding before and after each spatial dim, as torch splits it for padding='same'."""
+def _padding(params, i: int, dims: int) -> tuple[int, int]:
+    """Padding before and after spatial dim `i`, as torch splits it for padding='same'."""
     pad = params["padding"]
     if pad == "valid":
         return 0, 0
     if pad == "same":
-        total = p_int(params, "dilation") * (p_int(params, "kernel_size") - 1)
+        d, k = dims_of(params["dilation"], dims)[i], dims_of(params["kernel_size"], dims)[i]
+        total = d * (k - 1)
         return total // 2, total - total // 2
-    return p_int(params, "padding"), p_int(params, "padding")
+    p = dims_of(pad, dims)[i]
+    return p, p
 
 
 def _conv_infer(dims: int):
     def infer(params, in_shapes):
         x = one_input(in_shapes)
         _check_input(x, dims, params)
-        k, s, d = (p_int(params, n) for n in ("kernel_size", "stride", "dilation"))
-        if params["padding"] == "same" and s != 1:
+        ks, ss, ds = (dims_of(params[n], dims) for n in ("kernel_size", "stride", "dilation"))
+        if params["padding"] == "same" and any(s != 1 for s in ss):
             raise ShapeError("padding='same' only works with stride 1; set padding to a number")
-        before, after = _padding(params)
         mode = params["padding_mode"]
-        for size in x[1:]:
+        spatial = []
+        for i, size in enumerate(x[1:]):
+            before, after = _padding(params, i, dims)
             if mode == "reflect" and max(before, after) >= size:
                 raise ShapeError(f"padding_mode='reflect' needs padding < the input size ({size})")
             if mode == "circular" and max(before, after) > size:
                 raise ShapeError(f"padding_mode='circular' needs padding ≤ the input size ({size})")
-        spatial = tuple((n + before + after - d * (k - 1) - 1) // s + 1 for n in x[1:])
+            k, s, d = ks[i], ss[i], ds[i]
+            spatial.append((size + before + after - d * (k - 1) - 1) // s + 1)
         return positive_dims((p_int(params, "out_channels"), *spatial), "the output")
 
     return infer
@@ -109,7 +125,9 @@ def _conv_emit(cls: str):
 def _conv_cost(params, in_shapes, out):
     dims = len(out) - 1
     cin, cout, groups = in_shapes[0][0], out[0], p_int(params, "groups")
-    window = (cin // groups) * p_int(params, "kernel_size") ** dims
+    window = cin // groups
+    for k in dims_of(params["kernel_size"], dims):
+        window *= k
     n = cout * window + (cout if params["bias"] else 0)
     return n, numel(out) * window
 
@@ -169,7 +187,7 @@ CONV2D = register(
         title="Conv2d",
         category="Convolution",
         doc="Slides learned filters over an image: N×C×H×W -> N×out_channels×H'×W'.",
-        params=_CONV_PARAMS,
+        params=_CONV2D_PARAMS,
         infer=_conv_infer(2),
         emit=_conv_emit("nn.Conv2d"),
         cost=_conv_cost,

@@ -7,6 +7,8 @@ from designer.core.layers.registry import register
 from designer.core.layers.spec import LayerSpec, ModuleCode, ParamSpec, format_shape, param_int
 
 _NUM_INPUTS = ParamSpec("num_inputs", int, 2, "How many tensors to merge", minimum=2, maximum=8)
+# DenseNet joins up to 48 feature maps at once.
+_CAT_INPUTS = ParamSpec("num_inputs", int, 2, "How many tensors to join", minimum=2, maximum=64)
 
 
 def _same_shapes(params, in_shapes):
@@ -20,13 +22,36 @@ def _same_shapes(params, in_shapes):
     return first
 
 
+def _broadcast(params, in_shapes):
+    """torch's broadcasting over same-rank shapes: each dim equal, or 1 (a gate N×C×1×1)."""
+    if len(in_shapes) < 2:
+        raise ShapeError(f"needs at least 2 inputs, got {len(in_shapes)}")
+    rank = len(in_shapes[0])
+    shown = " and ".join(format_shape(x) for x in in_shapes)
+    if any(len(s) != rank for s in in_shapes):
+        raise ShapeError(f"needs inputs of the same rank but gets {shown}")
+    out = []
+    for dims in zip(*in_shapes, strict=True):
+        big = {d for d in dims if d != 1}
+        if len(big) > 1:
+            raise ShapeError(f"can't broadcast {shown}: each dim must match or be 1")
+        out.append(big.pop() if big else 1)
+    return tuple(out)
+
+
 def _op_emit(op: str):
     return lambda params, in_shapes: ModuleCode(None, lambda m, xs: f" {op} ".join(xs))
 
 
-for _tid, _title, _op, _doc in (
-    ("add", "Add", "+", "Element-wise sum, e.g. a residual (skip) connection."),
-    ("multiply", "Multiply", "*", "Element-wise product, e.g. a gate."),
+for _tid, _title, _op, _doc, _infer in (
+    ("add", "Add", "+", "Element-wise sum, e.g. a residual (skip) connection.", _same_shapes),
+    (
+        "multiply",
+        "Multiply",
+        "*",
+        "Element-wise product; a size-1 dim broadcasts (a squeeze-excitation gate N×C×1×1).",
+        _broadcast,
+    ),
 ):
     register(
         LayerSpec(
@@ -35,7 +60,7 @@ for _tid, _title, _op, _doc in (
             category="Merge",
             doc=_doc,
             params=(_NUM_INPUTS,),
-            infer=_same_shapes,
+            infer=_infer,
             emit=_op_emit(_op),
             variadic=True,
         )
@@ -68,7 +93,7 @@ register(
         category="Merge",
         doc="Joins inputs along one dimension (dim 1 = channels or features).",
         params=(
-            _NUM_INPUTS,
+            _CAT_INPUTS,
             ParamSpec("dim", int, 1, "Dimension to join along (batch is 0)", minimum=-8, maximum=8),
         ),
         infer=_cat_infer,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from designer.core.errors import ShapeError
 from designer.core.layers.common import (
     call,
@@ -12,7 +14,14 @@ from designer.core.layers.common import (
     positive_dims,
 )
 from designer.core.layers.registry import register
-from designer.core.layers.spec import InputSpec, LayerSpec, ModuleCode, ParamSpec, call_module
+from designer.core.layers.spec import (
+    InputSpec,
+    LayerSpec,
+    ModuleCode,
+    ParamSpec,
+    call_module,
+    dims_of,
+)
 
 # NOTE: stride 0 stands for torch's default (stride = kernel_size). An int keeps the parameter
 # one plain number in every form and file; None or "" would make it two kinds at once.
@@ -24,8 +33,16 @@ _WINDOW_PARAMS = (
 )
 
 
-def _stride(params) -> int:
-    return p_int(params, "stride") or p_int(params, "kernel_size")
+_WINDOW2D_PARAMS = tuple(
+    replace(p, pair=True) if p.name in ("kernel_size", "stride", "padding") else p
+    for p in _WINDOW_PARAMS
+)
+
+
+def _strides(params, dims: int) -> tuple[int, ...]:
+    """Stride per spatial dim; 0 (alone or in a pair) means that dim's kernel size."""
+    ks = dims_of(params["kernel_size"], dims)
+    return tuple(s or k for s, k in zip(dims_of(params["stride"], dims), ks, strict=True))
 
 
 def _pool_len(size: int, k: int, s: int, p: int, ceil_mode: bool) -> int:
@@ -40,11 +57,14 @@ def _window_infer(dims: int):
     def infer(params, in_shapes):
         x = one_input(in_shapes)
         expect_spatial(x, dims)
-        k, p = p_int(params, "kernel_size"), p_int(params, "padding")
-        if p > k // 2:
-            raise ShapeError(f"padding={p} must be at most half the kernel_size ({k // 2})")
-        s, ceil_mode = _stride(params), bool(params["ceil_mode"])
-        spatial = tuple(_pool_len(n, k, s, p, ceil_mode) for n in x[1:])
+        ks, ps = dims_of(params["kernel_size"], dims), dims_of(params["padding"], dims)
+        ss, ceil_mode = _strides(params, dims), bool(params["ceil_mode"])
+        for k, p in zip(ks, ps, strict=True):
+            if p > k // 2:
+                raise ShapeError(f"padding={p} must be at most half the kernel_size ({k // 2})")
+        spatial = tuple(
+            _pool_len(n, k, s, p, ceil_mode) for n, k, s, p in zip(x[1:], ks, ss, ps, strict=True)
+        )
         return positive_dims((x[0], *spatial), "the output")
 
     return infer
@@ -53,8 +73,14 @@ def _window_infer(dims: int):
 def _window_emit(cls: str):
     def emit(params, in_shapes):
         extra = {}
-        if _stride(params) != p_int(params, "kernel_size"):
-            extra["stride"] = params["stride"]
+        dims = (
+            2
+            if isinstance(params["kernel_size"], tuple) or isinstance(params["stride"], tuple)
+            else 1
+        )
+        strides = _strides(params, dims)
+        if strides != dims_of(params["kernel_size"], dims):
+            extra["stride"] = strides[0] if len(set(strides)) == 1 else strides
         extra |= {k: params[k] for k, d in (("padding", 0), ("ceil_mode", False)) if params[k] != d}
         return ModuleCode(call(cls, params["kernel_size"], **extra), call_module)
 
@@ -62,7 +88,7 @@ def _window_emit(cls: str):
 
 
 def _window_cost(params, in_shapes, out):
-    return 0, numel(out) * p_int(params, "kernel_size") ** (len(out) - 1)
+    return 0, numel(out) * numel(dims_of(params["kernel_size"], len(out) - 1))
 
 
 def _adaptive_infer(dims: int):
@@ -88,12 +114,27 @@ for _dims in (1, 2):
                 category="Pooling",
                 doc=f"Keeps the {_what} value of each window of the "
                 + ("signal." if _dims == 1 else "image; kernel 2 halves H and W."),
-                params=_WINDOW_PARAMS,
+                params=_WINDOW_PARAMS if _dims == 1 else _WINDOW2D_PARAMS,
                 infer=_window_infer(_dims),
                 emit=_window_emit(f"nn.{_name}"),
                 cost=_window_cost,
                 key_params=("kernel_size", "stride"),
                 accepts=InputSpec(ranks=(_dims + 1,)),
+            )
+        )
+    if _dims == 2:
+        register(
+            LayerSpec(
+                type_id="adaptive_max_pool2d",
+                title="AdaptiveMaxPool2d",
+                category="Pooling",
+                doc="Keeps the largest value of an image of any size, down to output_size².",
+                params=(ParamSpec("output_size", int, 1, "Size of the pooled output", minimum=1),),
+                infer=_adaptive_infer(2),
+                emit=_adaptive_emit("nn.AdaptiveMaxPool2d"),
+                cost=lambda params, in_shapes, out: (0, numel(in_shapes[0])),
+                key_params=("output_size",),
+                accepts=InputSpec(ranks=(3,)),
             )
         )
     register(

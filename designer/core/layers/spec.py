@@ -74,6 +74,7 @@ class ParamSpec:
     min_length: int = 1
     max_length: int = 8
     allow_minus_one: bool = False
+    pair: bool = False  # an int parameter that also takes (height, width), e.g. kernel (1, 7)
 
     def describe(self) -> str:
         """What a valid value looks like, for messages: "an integer ≥ 1"."""
@@ -94,6 +95,8 @@ class ParamSpec:
         text = noun + (" " + " and ".join(bounds) if bounds else "")
         if self.kind is tuple and self.length:
             text = f"{self.length} integers" + (" " + " and ".join(bounds) if bounds else "")
+        if self.pair:
+            text += " or a pair of them (height, width)"
         if self.keywords:
             text += " or " + " or ".join(repr(k) for k in self.keywords)
         return text
@@ -106,6 +109,13 @@ class ParamSpec:
         if self.minimum is not None and x < self.minimum:
             return False
         return not (self.maximum is not None and x > self.maximum)
+
+    def _int_in_range(self, value: object) -> int | None:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool) and self._in_range(value):
+            return value
+        return None
 
     def check(self, value: object) -> object:
         """Return `value` normalised to this spec's kind, or raise ParamError."""
@@ -120,10 +130,14 @@ class ParamSpec:
         if self.kind is int:
             if isinstance(value, str) and value in self.keywords:
                 return value
-            if isinstance(value, float) and value.is_integer():
-                value = int(value)
-            if isinstance(value, int) and not isinstance(value, bool) and self._in_range(value):
-                return value
+            if self.pair and isinstance(value, list | tuple) and len(value) == 2:
+                items = [self._int_in_range(v) for v in value]
+                if None not in items:
+                    return items[0] if items[0] == items[1] else (items[0], items[1])
+                raise self._refuse(value)
+            item = self._int_in_range(value)
+            if item is not None:
+                return item
             raise self._refuse(value)
         if self.kind is float:
             if isinstance(value, int | float) and not isinstance(value, bool):
@@ -169,7 +183,7 @@ class ParamSpec:
             if not self._in_range(item):
                 raise self._refuse(value)
             items.append(item)
-        if items.count(-1) > 1:
+        if self.allow_minus_one and items.count(-1) > 1:
             raise self._refuse(value)
         return tuple(items)
 
@@ -363,3 +377,10 @@ class LayerSpec:
         for name, value in params.items():
             out[name] = self._by_name[name].check(value)
         return out
+
+
+def dims_of(value: object, n: int) -> tuple[int, ...]:
+    """A `pair` parameter's value for each of `n` spatial dims: 3 -> (3, 3), (1, 7) -> (1, 7)."""
+    if isinstance(value, tuple):
+        return tuple(int(v) for v in value)
+    return (int(value),) * n  # type: ignore[call-overload]

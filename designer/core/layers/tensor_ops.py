@@ -1,0 +1,203 @@
+"""Tensor plumbing that real models need: Identity, Permute, Transpose, Mean, ChannelShuffle,
+StochasticDepth. Dims count as torch counts them, batch = 0, and the batch never moves."""
+
+from __future__ import annotations
+
+from designer.core.errors import ShapeError
+from designer.core.layers.common import call, expect_spatial, one_input, p_int
+from designer.core.layers.registry import register
+from designer.core.layers.spec import InputSpec, LayerSpec, ModuleCode, ParamSpec, call_module
+
+_ANY = InputSpec(dtype="any")  # plumbing moves token ids as well as floats
+
+
+def _same(params, in_shapes):
+    return one_input(in_shapes)
+
+
+register(
+    LayerSpec(
+        type_id="identity",
+        title="Identity",
+        category="Core",
+        doc="Passes its input through unchanged (a placeholder, or a skip of nothing).",
+        params=(),
+        infer=_same,
+        emit=lambda params, in_shapes: ModuleCode("nn.Identity()", call_module),
+        accepts=_ANY,
+        dtype_out="same",
+        passthrough=True,
+    )
+)
+
+
+def _axis(dim: int, rank: int) -> int:
+    """Index into the shape without batch of torch dim `dim` of a (rank + 1)-D tensor."""
+    axis = dim - 1 if dim > 0 else rank + dim
+    if dim == 0 or dim == -(rank + 1) or not 0 <= axis < rank:
+        raise ShapeError(f"dim={dim} is not a feature dimension of a {rank + 1}-D input")
+    return axis
+
+
+def _ints(params) -> tuple[int, ...]:
+    return tuple(params["dims"])
+
+
+def _permute_infer(params, in_shapes):
+    x = one_input(in_shapes)
+    dims = tuple(params["dims"])
+    if len(dims) != len(x) + 1 or sorted(dims) != list(range(len(x) + 1)) or dims[0] != 0:
+        raise ShapeError(
+            f"dims={dims} must start with 0 (the batch) and order all {len(x) + 1} dims once"
+        )
+    return tuple(x[d - 1] for d in dims[1:])
+
+
+register(
+    LayerSpec(
+        type_id="permute",
+        title="Permute",
+        category="Core",
+        doc="Reorders the dimensions, e.g. (0, 2, 3, 1): N×C×H×W -> N×H×W×C (channels last).",
+        params=(
+            ParamSpec(
+                "dims",
+                tuple,
+                (0, 2, 1),
+                "The new order of the dims; 0 (the batch) stays first",
+                minimum=0,
+                max_length=6,
+            ),
+        ),
+        infer=_permute_infer,
+        accepts=_ANY,
+        dtype_out="same",
+        emit=lambda params, in_shapes: ModuleCode(
+            None, lambda m, xs: f"{xs[0]}.permute({', '.join(str(d) for d in _ints(params))})"
+        ),
+        key_params=("dims",),
+    )
+)
+
+
+def _transpose_infer(params, in_shapes):
+    x = one_input(in_shapes)
+    a, b = _axis(p_int(params, "dim0"), len(x)), _axis(p_int(params, "dim1"), len(x))
+    out = list(x)
+    out[a], out[b] = out[b], out[a]
+    return tuple(out)
+
+
+_DIM = {"minimum": -6, "maximum": 6}
+register(
+    LayerSpec(
+        type_id="transpose",
+        title="Transpose",
+        category="Core",
+        doc="Swaps two dimensions, e.g. 1 and 2: N×T×F -> N×F×T.",
+        params=(
+            ParamSpec("dim0", int, 1, "First dimension to swap (batch is 0)", **_DIM),  # type: ignore[arg-type]
+            ParamSpec("dim1", int, 2, "Second dimension to swap", **_DIM),  # type: ignore[arg-type]
+        ),
+        infer=_transpose_infer,
+        accepts=_ANY,
+        dtype_out="same",
+        emit=lambda params, in_shapes: ModuleCode(
+            None, lambda m, xs: f"{xs[0]}.transpose({params['dim0']}, {params['dim1']})"
+        ),
+        key_params=("dim0", "dim1"),
+    )
+)
+
+
+def _mean_infer(params, in_shapes):
+    x = one_input(in_shapes)
+    axes = [_axis(d, len(x)) for d in params["dims"]]
+    if len(set(axes)) != len(axes):
+        raise ShapeError(f"dims={tuple(params['dims'])} names a dimension twice")
+    if params["keepdim"]:
+        return tuple(1 if i in axes else n for i, n in enumerate(x))
+    out = tuple(n for i, n in enumerate(x) if i not in axes)
+    if not out:
+        raise ShapeError("would average every feature away; keep at least one dimension")
+    return out
+
+
+def _mean_emit(params, in_shapes):
+    dims = tuple(params["dims"])
+    shown = str(dims[0]) if len(dims) == 1 else "(" + ", ".join(map(str, dims)) + ")"
+    keep = ", keepdim=True" if params["keepdim"] else ""
+    return ModuleCode(None, lambda m, xs: f"{xs[0]}.mean({shown}{keep})")
+
+
+register(
+    LayerSpec(
+        type_id="mean",
+        title="Mean",
+        category="Pooling",
+        doc="Averages over the given dims, e.g. (2, 3): N×C×H×W -> N×C (global average).",
+        params=(
+            ParamSpec(
+                "dims",
+                tuple,
+                (2, 3),
+                "Dimensions to average over (batch is 0)",
+                minimum=-6,
+                maximum=6,
+                max_length=5,
+            ),
+            ParamSpec("keepdim", bool, False, "Keep the averaged dims with size 1"),
+        ),
+        infer=_mean_infer,
+        emit=_mean_emit,
+        key_params=("dims",),
+    )
+)
+
+
+def _shuffle_infer(params, in_shapes):
+    x = one_input(in_shapes)
+    expect_spatial(x, 2)
+    groups = p_int(params, "groups")
+    if x[0] % groups:
+        raise ShapeError(f"groups={groups} must divide the number of channels ({x[0]})")
+    return x
+
+
+register(
+    LayerSpec(
+        type_id="channel_shuffle",
+        title="ChannelShuffle",
+        category="Core",
+        doc="Interleaves the channels of `groups` groups (ShuffleNet), so groups mix.",
+        params=(ParamSpec("groups", int, 2, "Number of channel groups", minimum=1),),
+        infer=_shuffle_infer,
+        accepts=InputSpec(ranks=(3,)),
+        passthrough=False,
+        emit=lambda params, in_shapes: ModuleCode(
+            call("nn.ChannelShuffle", params["groups"]), call_module
+        ),
+        key_params=("groups",),
+    )
+)
+
+# NOTE: torch has no StochasticDepth module and exported code needs only torch, so it exports
+# as nn.Identity: exactly what it computes in eval mode. Training the exported model does not
+# drop branches; in the app it is the same (the app trains the exported code).
+register(
+    LayerSpec(
+        type_id="stochastic_depth",
+        title="StochasticDepth",
+        category="Core",
+        doc="Drops a residual branch at random while training (EfficientNet); identity in eval. "
+        "Exported as nn.Identity.",
+        params=(
+            ParamSpec("p", float, 0.2, "Probability of dropping", minimum=0.0, maximum=1.0),
+            ParamSpec("mode", str, "row", "Drop per sample or per batch", choices=("row", "batch")),
+        ),
+        infer=_same,
+        emit=lambda params, in_shapes: ModuleCode("nn.Identity()", call_module),
+        key_params=("p",),
+        passthrough=True,
+    )
+)
