@@ -192,48 +192,60 @@ class _Classes:
         self.blocks = blocks
         self.taken = set(taken)
         self.texts: list[str] = []
-        self._variants: dict[str, list[tuple[str, str, list[str]]]] = {}
+        self._variants: dict[str, list[tuple[str, str]]] = {}
 
     def use(self, name: str, in_shapes: list[Shape]) -> tuple[ModuleCode, dict[str, str]]:
-        """The code of one use of block `name` fed `in_shapes`, and its modules' paths."""
+        """The code of one use of block `name` fed `in_shapes`, and its modules' paths.
+
+        A definition that is a chain of layers named 0, 1, ... is an `nn.Sequential`: inline
+        when its name starts in lower case (an imported `layer1`), else a subclass of it.
+        """
         block = self.blocks[name]
-        seq = self._sequential(block, in_shapes)
-        if seq is not None:
-            return seq
         ins = block.ends("input")
         prefixes = ["in"] if len(ins) == 1 else [sanitize(n.name, "x") for n in ins]
         sym = [
             tuple(Dim(int(d), f"{p}_{_dim_name(i, len(s))}") for i, d in enumerate(s))
             for p, s in zip(prefixes, in_shapes, strict=True)
         ]
-        table = self._table(name, sym)
-        body = _body(block, table.shapes, [n.id for n in block.topological()], ins, self)
         dims = [d for s in sym for d in s]
-        text = "\n".join(body.init_lines)
-        used = names_used(text, [d.expr for d in dims])
         values = {d.expr: d for d in dims}
-        cls = self._class(name, body, used)
+        inline = name[:1].islower()
+        chain = self._sequential(block, in_shapes if inline else sym)
+        if chain is not None and inline:
+            parts, paths = chain
+            return ModuleCode(f"nn.Sequential({', '.join(parts)})", call_module), paths
+        if chain is not None:
+            parts, paths = chain
+            used = names_used(", ".join(parts), [d.expr for d in dims])
+            init = statement("", f"super().__init__({', '.join(parts)})", INDENT * 2)
+            core = [f"{INDENT}def __init__(self{_params(used)}) -> None:", *init]
+            cls = self._class(name, core, "nn.Sequential")
+        else:
+            table = self._table(name, sym)
+            body = _body(block, table.shapes, [n.id for n in block.topological()], ins, self)
+            used = names_used("\n".join(body.init_lines), [d.expr for d in dims])
+            paths = body.paths
+            core = [
+                f"{INDENT}def __init__(self{_params(used)}) -> None:",
+                f"{INDENT * 2}super().__init__()",
+                *(body.init_lines or [INDENT * 2 + "pass"]),
+                "",
+                f"{INDENT}def forward(self, {body.signature}) -> {body.returns}:",
+                *body.fwd_lines,
+            ]
+            cls = self._class(name, core, "nn.Module")
         args = ", ".join(repr(_outer(values[u], in_shapes, sym)) for u in used)
-        return ModuleCode(f"{cls}({args})", call_module), body.paths
+        return ModuleCode(f"{cls}({args})", call_module), paths
 
     def _table(self, name: str, in_shapes: list) -> ShapeTable:
         table, _out, _dtype = block_table(self.blocks, name, in_shapes, ["float"] * len(in_shapes))
         return table
 
-    def _class(self, name: str, body: _Body, used: list[str]) -> str:
-        params = "".join(f", {u}: int" for u in used)
-        init = body.init_lines or [INDENT * 2 + "pass"]
-        core = [
-            f"{INDENT}def __init__(self{params}) -> None:",
-            f"{INDENT * 2}super().__init__()",
-            *init,
-            "",
-            f"{INDENT}def forward(self, {body.signature}) -> {body.returns}:",
-            *body.fwd_lines,
-        ]
-        key = "\n".join(core)
+    def _class(self, name: str, core: list[str], base_class: str) -> str:
+        """The class for `core` (its body lines): an existing one with the same text, or new."""
+        key = base_class + "\n".join(core)
         variants = self._variants.setdefault(name, [])
-        for cls, seen, _used in variants:
+        for cls, seen in variants:
             if seen == key:
                 return cls
         base = class_name(name, fallback="Block")
@@ -241,12 +253,12 @@ class _Classes:
         while cls in self.taken:
             cls, i = f"{base}{i}", i + 1
         self.taken.add(cls)
-        variants.append((cls, key, used))
-        self.texts.append("\n".join([f"class {cls}(nn.Module):", *core]))
+        variants.append((cls, key))
+        self.texts.append("\n".join([f"class {cls}({base_class}):", *core]))
         return cls
 
-    def _sequential(self, block: Graph, in_shapes: list[Shape]):
-        """nn.Sequential(...) for a chain of layers named 0, 1, ... (else None)."""
+    def _sequential(self, block: Graph, in_shapes: list):
+        """(constructor of each element, paths) for a chain of layers named 0, 1, ... else None."""
         ins, outs = block.ends("input"), block.ends("output")
         if len(ins) != 1 or len(outs) != 1:
             return None
@@ -281,7 +293,11 @@ class _Classes:
             paths[node.id] = node.name
             parts.append(code.init)
             shape = tuple(out)  # type: ignore[arg-type]
-        return ModuleCode(f"nn.Sequential({', '.join(parts)})", call_module), paths
+        return parts, paths
+
+
+def _params(used: list[str]) -> str:
+    return "".join(f", {u}: int" for u in used)
 
 
 def _outer(d: Dim, in_shapes: list[Shape], sym: list) -> object:

@@ -73,6 +73,11 @@ def test_export_has_one_class_per_definition_instantiated_per_use(tmp_path):
     path = tmp_path / "model.py"
     path.write_text(source.text, "utf-8")
     ruff = [sys.executable, "-m", "ruff"]
-    assert subprocess.run([*ruff, "check", "-q", str(path)], check=False).returncode == 0
-    fmt = subprocess.run([*ruff, "format", "--check", "-q", str(path)], check=False)
+    assert (
+        subprocess.run(
+            [*ruff, "check", "--isolated", "--select", "E,F,W,I,B,UP", "-q", str(path)], check=False
+        ).returncode
+        == 0
+    )
+    fmt = subprocess.run([*ruff, "format", "--isolated", "--check", "-q", str(path)], check=False)
     assert fmt.returncode == 0

@@ -91,7 +91,7 @@ def fill_block_inputs(graph: Graph, shapes: dict) -> None:
             block = graph.blocks[name]
             for inp, shape in zip(block.ends("input"), in_shapes, strict=True):
                 block.set_param(inp.id, "shape", tuple(int(d) for d in shape))  # type: ignore[union-attr]
-            table, _out, _int = block_table(graph.blocks, name, in_shapes, [False] * len(srcs))  # type: ignore[arg-type]
+            table, _out, _int = block_table(graph.blocks, name, in_shapes, ["float"] * len(srcs))  # type: ignore[arg-type]
             visit(block, table.shapes)
 
     visit(graph, shapes)
@@ -117,3 +117,16 @@ def copy_weights(original, model, weights_of: dict[str, str], module_paths: dict
             "cannot import: the weights don't match the generated model "
             f"(missing {missing[:3]}, unexpected {unexpected[:3]})"
         )
+
+
+def structure(graph: Graph) -> tuple:
+    """The graph without canvas positions: what "the same graph" means after a round trip."""
+
+    def one(g: Graph) -> tuple:
+        nodes = tuple(
+            (n.id, n.type_id, n.name, tuple(sorted((k, repr(v)) for k, v in n.params.items())))
+            for n in g.nodes.values()
+        )
+        return nodes, tuple(sorted(g.edges))
+
+    return one(graph), tuple((k, one(b)) for k, b in sorted(graph.blocks.items()))

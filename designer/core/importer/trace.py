@@ -29,6 +29,7 @@ from designer.core.importer.mapping import (
     torchvision_modules,
 )
 from designer.core.layers import registry
+from designer.core.naming import class_name, sanitize
 
 
 class ImportRefused(NetcanvasError):
@@ -109,6 +110,7 @@ def _map_nodes(root, fx_graph, modules, functions):
     placeholders: list[fx.Node] = []
     output = None
     calls: dict[str, int] = {}
+    failed: set[fx.Node] = set()
     for i, node in enumerate(fx_graph.nodes):
         if node.op == "placeholder":
             placeholders.append(node)
@@ -130,6 +132,9 @@ def _map_nodes(root, fx_graph, modules, functions):
             )
             continue
         if _is_size_read(node):
+            continue
+        if node.target in (getattr, operator.getitem) and node.args[0] in failed:
+            failed.add(node)  # `.values` of an unmapped op: part of that op's problem
             continue
         try:
             if node.op == "call_module":
@@ -169,8 +174,10 @@ def _map_nodes(root, fx_graph, modules, functions):
                 continue
             raise Unmapped(f"fx op {node.op} is not supported")
         except Unmapped as e:
+            failed.add(node)
             problems.append((_qualname(node, scope), str(e), where))
         except (TypeError, ValueError, AttributeError, IndexError) as e:
+            failed.add(node)
             problems.append((_qualname(node, scope), f"could not read its arguments ({e})", where))
     problems += _check_layers(items)
     return items, problems, placeholders, output
@@ -322,7 +329,7 @@ class _Builder:
             if kind == "item":
                 it = payload
                 node = g.add_node(
-                    it.layer.type_id, name=g.unique_name(it.name), params=it.layer.params
+                    it.layer.type_id, name=g.unique_name(_name(it.name)), params=it.layer.params
                 )
                 value[it.node] = node.id
                 pending.append((node.id, it.layer.inputs))
@@ -354,7 +361,7 @@ class _Builder:
             label = qual.rsplit(".", 1)[-1] if qual else "block"
             node = g.add_node(
                 "block",
-                name=g.unique_name(label),
+                name=g.unique_name(_name(label)),
                 params={"block": block_name, "num_inputs": len(ext)},
             )
             value[outs[0]] = node.id
@@ -365,7 +372,7 @@ class _Builder:
                 g.connect(Edge(value[src], node_id, dst_port=port))
         out = g.add_node("output", name="output")
         g.connect(Edge(value[output], out.id))
-        return g, paths
+        return _renumbered(g, paths)
 
     def _units(self, items, depth):
         units: list[tuple[str, object]] = []
@@ -387,15 +394,58 @@ class _Builder:
         for name, other in self.signatures.items():
             if other == sig:
                 return name
-        if mtype is nn.Sequential or issubclass(mtype, nn.ModuleList):
-            base = qual.rsplit(".", 1)[-1] if qual else "Sequential"
-            base = base if not base.isdigit() else "Sequential"
+        # NOTE: the name decides how the definition exports, so a re-import names it the same:
+        # a plain nn.Sequential of layers 0, 1, ... stays inline (a lower-case name, `layer1`);
+        # everything else becomes a class (a CamelCase name: `BasicBlock`, `Features`).
+        attr = qual.rsplit(".", 1)[-1] if qual else ""
+        if mtype is nn.Sequential and _is_chain(inner):
+            base = attr.lower() if attr and not attr.isdigit() else "sequential"
+        elif mtype is nn.Sequential:
+            base = class_name(attr or "Sequential", fallback="Sequential")
         else:
-            base = mtype.__name__.lstrip("_") or "Block"
+            base = class_name(mtype.__name__.lstrip("_"), fallback="Block")
         name = self.graph.unique_block_name(base)
         self.graph.blocks[name] = inner
         self.signatures[name] = sig
         return name
+
+
+def _name(attr: str) -> str:
+    """The node name for a module attribute: as the exported code will spell it (so a re-import
+    reads the same), except the indices 0, 1, ... of an nn.Sequential."""
+    return attr if attr.isdigit() else sanitize(attr, "layer")
+
+
+def _is_chain(g: Graph) -> bool:
+    """One input, one output, and layers named 0, 1, ... between them in a line."""
+    ins, outs = g.ends("input"), g.ends("output")
+    if len(ins) != 1 or len(outs) != 1:
+        return False
+    nxt: dict[str, list[str]] = {}
+    for e in g.edges:
+        nxt.setdefault(e.src, []).append(e.dst)
+    names, cur = [], ins[0].id
+    while len(nxt.get(cur, [])) == 1 and nxt[cur][0] != outs[0].id:
+        cur = nxt[cur][0]
+        names.append(g.nodes[cur].name)
+    return len(names) + 2 == len(g.nodes) and names == [str(i) for i in range(len(names))]
+
+
+def _renumbered(g: Graph, paths: dict[str, str]) -> tuple[Graph, dict[str, str]]:
+    """Ids n1, n2, ... in topological order: the order the exported forward() runs in, so a
+    re-import of the exported code numbers its layers the same way."""
+    new_id = {n.id: f"n{i + 1}" for i, n in enumerate(g.topological())}
+    out = Graph()
+    for old, nid in new_id.items():
+        n = g.nodes[old]
+        out.add_node(n.type_id, name=n.name, params=dict(n.params), node_id=nid)
+    for e in g.edges:
+        out.connect(Edge(new_id[e.src], new_id[e.dst], e.src_port, e.dst_port))
+    moved = {}
+    for path, qual in paths.items():
+        head, _, rest = path.partition("/")
+        moved[new_id[head] + (f"/{rest}" if rest else "")] = qual
+    return out, moved
 
 
 def _signature(g: Graph) -> str:

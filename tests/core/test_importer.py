@@ -1,0 +1,161 @@
+"""Import PyTorch models: torchvision round trips with identical outputs, the one clear error."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from designer.cli import main  # noqa: E402
+from designer.core.codegen import generate  # noqa: E402
+from designer.core.compiler import load_module  # noqa: E402
+from designer.core.importer.api import import_model, import_module, structure  # noqa: E402
+from designer.core.importer.trace import ImportRefused  # noqa: E402
+from designer.core.project_io import load_project  # noqa: E402
+from designer.core.weights import load_weights  # noqa: E402
+
+try:
+    from designer.core.importer.tv import import_torchvision
+
+    import_torchvision()
+    HAS_TV = True
+except Exception:  # noqa: BLE001 - the optional extra
+    HAS_TV = False
+
+needs_tv = pytest.mark.skipif(not HAS_TV, reason="torchvision (the optional extra) is missing")
+
+# Small inputs keep these fast; inception_v3 (1x7 and 7x1 kernels) needs at least 75x75.
+ROUND_TRIPS = [
+    ("resnet18", (3, 64, 64), "BasicBlock"),
+    ("mobilenet_v2", (3, 64, 64), "InvertedResidual"),
+    ("densenet121", (3, 64, 64), "DenseLayer"),
+    ("inception_v3", (3, 80, 80), "InceptionC"),
+]
+
+
+@needs_tv
+@pytest.mark.parametrize(("name", "shape", "block"), ROUND_TRIPS, ids=[r[0] for r in ROUND_TRIPS])
+def test_torchvision_round_trip_same_graph_same_outputs(name, shape, block, tmp_path):
+    torch.manual_seed(0)
+    first = import_model(f"torchvision:{name}", shape)
+    g = first.project.graph
+    uses = [len(g.block_uses(b)) for b in g.blocks if b.startswith(block)]
+    assert uses and max(uses) >= 2  # the module hierarchy kept, one definition used many times
+    x = torch.randn(2, *shape)
+    with torch.no_grad():
+        want = first.original.eval()(x)
+        assert (first.model.eval()(x) - want).abs().max().item() <= 1e-5
+    n_orig = sum(p.numel() for p in first.original.parameters())
+    assert sum(p.numel() for p in first.model.parameters()) == n_orig
+
+    # export python -> load the weights -> same outputs; import that code -> same graph
+    source = generate(g, name)
+    path = tmp_path / "model.py"
+    path.write_text(source.text, "utf-8")
+    exported = load_module(source).make_model()
+    exported.load_state_dict(first.model.state_dict())
+    with torch.no_grad():
+        assert (exported.eval()(x) - want).abs().max().item() <= 1e-5
+    second = import_module(exported, shape, name)
+    assert structure(second.project.graph) == structure(g)
+    with torch.no_grad():
+        assert (second.model.eval()(x) - want).abs().max().item() <= 1e-5
+
+
+@needs_tv
+def test_resnet18_export_has_basic_block_classes_keys_like_torchvision_and_is_ruff_clean(tmp_path):
+    result = import_model("torchvision:resnet18", (3, 64, 64))
+    text = generate(result.project.graph, "resnet18").text
+    assert "class BasicBlock(nn.Module):" in text
+    assert "self.layer1 = nn.Sequential(BasicBlock(64), BasicBlock(64))" in text
+    keys = list(result.model.state_dict())
+    assert sorted(keys) == sorted(result.original.state_dict())  # layer1.0.conv1.weight, ...
+    path = tmp_path / "resnet18.py"
+    path.write_text(text, "utf-8")
+    ruff = [sys.executable, "-m", "ruff"]
+    assert (
+        subprocess.run(
+            [*ruff, "check", "--isolated", "--select", "E,F,W,I,B,UP", "-q", str(path)], check=False
+        ).returncode
+        == 0
+    )
+    assert (
+        subprocess.run(
+            [*ruff, "format", "--isolated", "--check", "-q", str(path)], check=False
+        ).returncode
+        == 0
+    )
+
+
+HAND_WRITTEN = """
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 4)
+
+    def forward(self, x):
+        x = self.fc(x)
+        x = torch.cumsum(x, dim=1)
+        return torch.sort(x, dim=1).values
+
+
+def make():
+    return Net()
+"""
+
+
+def test_unsupported_ops_get_one_error_naming_each_with_its_line(tmp_path):
+    path = tmp_path / "net.py"
+    path.write_text(textwrap.dedent(HAND_WRITTEN), "utf-8")
+    with pytest.raises(ImportRefused) as err:
+        import_model(f"{path}:Net", (8,))
+    message = str(err.value)
+    assert "2 parts of the model have no Netcanvas layer" in message
+    assert "torch.cumsum has no Netcanvas layer" in message
+    assert f"{path}:13: x = torch.cumsum(x, dim=1)" in message
+    assert "sort" in message and f"{path}:14" in message
+    assert "What to do" in message
+
+
+def test_data_dependent_control_flow_is_named_with_its_line(tmp_path):
+    path = tmp_path / "branchy.py"
+    path.write_text(
+        "from torch import nn\n\n\nclass Net(nn.Module):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.fc = nn.Linear(4, 4)\n\n"
+        "    def forward(self, x):\n        if x.sum() > 0:\n            return self.fc(x)\n"
+        "        return x\n",
+        "utf-8",
+    )
+    with pytest.raises(ImportRefused, match=r"could not trace .*branchy.py:10.*control flow"):
+        import_model(f"{path}:Net", (4,))
+
+
+def test_cli_import_of_a_file_writes_project_and_weights_with_same_outputs(tmp_path, capsys):
+    path = tmp_path / "mlp.py"
+    path.write_text(
+        "from torch import nn\n\n\ndef make():\n"
+        "    return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))\n",
+        "utf-8",
+    )
+    out = tmp_path / "mlp.netcanvas"
+    assert main(["import", f"{path}:make", "-o", str(out), "--input-shape", "4"]) == 0
+    printed = capsys.readouterr()
+    assert "runs it" in printed.err  # the file is executed: said before doing it
+    project = load_project(out)
+    model = load_module(generate(project.graph, project.name)).make_model()
+    load_weights(model, out.with_suffix(".safetensors"))
+    torch.manual_seed(0)
+    reference = import_model(f"{path}:make", (4,)).original
+    reference.load_state_dict(
+        {k: v for k, v in zip(reference.state_dict(), model.state_dict().values(), strict=True)}
+    )
+    x = torch.randn(5, 4)
+    assert torch.allclose(model(x), reference(x))
