@@ -24,6 +24,17 @@ def existing(name: str) -> Path:
     return path
 
 
+def new_file(name: str, force: bool) -> Path:
+    """An output path the command may create: refused if it exists (without --force) or its
+    folder does not."""
+    out = Path(name)
+    if out.exists() and not force:
+        raise UsageError(f"{out} already exists (add --force to overwrite it)")
+    if not out.parent.is_dir():
+        raise UsageError(f"{out}: the folder {str(out.parent)!r} does not exist")
+    return out
+
+
 def load(path: Path):
     from designer.core.project_io import load_project
 

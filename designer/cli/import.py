@@ -8,9 +8,8 @@ model's weights go beside it as FILE's .safetensors.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-from designer.cli.common import UsageError
+from designer.cli.common import UsageError, new_file
 
 NAME = "import"
 HELP = "import a PyTorch model (file.py:Name, model.pt2 or torchvision:NAME) as a project"
@@ -46,12 +45,8 @@ def run(args) -> int:
     from designer.core.project_io import save_project
     from designer.core.weights import save_weights
 
-    out = Path(args.output)
     shape = parse_shape(args.input_shape)
-    if out.exists() and not args.force:
-        raise UsageError(f"{out} already exists (add --force to overwrite it)")
-    if not out.parent.is_dir():
-        raise UsageError(f"{out}: the folder {str(out.parent)!r} does not exist")
+    out = new_file(args.output, args.force)
     print(describe(args.source), file=sys.stderr)
     result = import_model(args.source, shape, fit_name(out.stem) or None)
     project = result.project

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from designer.cli.common import UsageError, load
+from designer.cli.common import load, new_file
 
 NAME = "new"
 HELP = "create a project from an example"
@@ -21,12 +19,8 @@ def run(args) -> int:
     from designer.core.limits import fit_name
     from designer.core.project_io import save_project
 
-    out = Path(args.output)
     source = example_path(args.example)
-    if out.exists() and not args.force:
-        raise UsageError(f"{out} already exists (add --force to overwrite it)")
-    if not out.parent.is_dir():
-        raise UsageError(f"{out}: the folder {str(out.parent)!r} does not exist")
+    out = new_file(args.output, args.force)
     project = load(source)
     project.name = fit_name(out.stem) or project.name
     save_project(project, out)

@@ -52,3 +52,15 @@ def add_dropout(graph, name: str = "drop", before: str = "logits", p: float = 0.
     graph.connect(Edge(edge.src, drop.id))
     graph.connect(Edge(drop.id, dst.id))
     return drop.id
+
+
+def assert_ruff_clean(path) -> None:
+    """`path` passes ruff check and ruff format with ruff's defaults (as a user's project)."""
+    import subprocess
+    import sys
+
+    ruff = [sys.executable, "-m", "ruff"]
+    lint = [*ruff, "check", "--isolated", "--select", "E,F,W,I,B,UP", "-q", str(path)]
+    assert subprocess.run(lint, check=False).returncode == 0
+    fmt = [*ruff, "format", "--isolated", "--check", "-q", str(path)]
+    assert subprocess.run(fmt, check=False).returncode == 0

@@ -7,6 +7,7 @@ from pathlib import Path
 from designer.core.analysis import analyze
 from designer.core.graph import Edge
 from designer.core.project_io import load_project, project_from_dict, project_to_dict
+from tests.core.helpers import assert_ruff_clean
 
 FORMAT3 = Path(__file__).parent.parent / "data" / "format3.netcanvas"
 
@@ -54,9 +55,6 @@ def test_blocks_survive_save_and_load():
 
 
 def test_export_has_one_class_per_definition_instantiated_per_use(tmp_path):
-    import subprocess
-    import sys
-
     import torch
 
     from designer.core.codegen import generate
@@ -72,12 +70,4 @@ def test_export_has_one_class_per_definition_instantiated_per_use(tmp_path):
     assert model(torch.zeros(2, 8)).shape == (2, 3)
     path = tmp_path / "model.py"
     path.write_text(source.text, "utf-8")
-    ruff = [sys.executable, "-m", "ruff"]
-    assert (
-        subprocess.run(
-            [*ruff, "check", "--isolated", "--select", "E,F,W,I,B,UP", "-q", str(path)], check=False
-        ).returncode
-        == 0
-    )
-    fmt = subprocess.run([*ruff, "format", "--isolated", "--check", "-q", str(path)], check=False)
-    assert fmt.returncode == 0
+    assert_ruff_clean(path)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
 
 import pytest
@@ -17,6 +15,7 @@ from designer.core.importer.api import import_model, import_module, structure  #
 from designer.core.importer.trace import ImportRefused  # noqa: E402
 from designer.core.project_io import load_project  # noqa: E402
 from designer.core.weights import load_weights  # noqa: E402
+from tests.core.helpers import assert_ruff_clean  # noqa: E402
 
 try:
     from designer.core.importer.tv import import_torchvision
@@ -76,19 +75,7 @@ def test_resnet18_export_has_basic_block_classes_keys_like_torchvision_and_is_ru
     assert sorted(keys) == sorted(result.original.state_dict())  # layer1.0.conv1.weight, ...
     path = tmp_path / "resnet18.py"
     path.write_text(text, "utf-8")
-    ruff = [sys.executable, "-m", "ruff"]
-    assert (
-        subprocess.run(
-            [*ruff, "check", "--isolated", "--select", "E,F,W,I,B,UP", "-q", str(path)], check=False
-        ).returncode
-        == 0
-    )
-    assert (
-        subprocess.run(
-            [*ruff, "format", "--isolated", "--check", "-q", str(path)], check=False
-        ).returncode
-        == 0
-    )
+    assert_ruff_clean(path)
 
 
 HAND_WRITTEN = """

@@ -241,7 +241,8 @@ CASES = {
                 "pos": [0, 0],
             },
         ),
-        "nodes[1].params.kernel_size: expected an integer ≥ 1, got -2",
+        "nodes[1].params.kernel_size: expected an integer ≥ 1 or a pair of them (height, width), "
+        "got -2",
     ),
     "unknown layer type": (
         lambda d: d["nodes"][2].update(type="transmogrifier"),
