@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from designer.core.annotations import Annotations
 from designer.core.graph import Graph
 from designer.core.limits import fit_name
 from designer.core.training.config import TrainingConfig
@@ -28,6 +29,7 @@ class Project:
     training: TrainingConfig = field(default_factory=TrainingConfig)
     path: Path | None = None
     weights: WeightsRef | None = None
+    notes: Annotations = field(default_factory=Annotations)  # frames and comments
 
     def adopt_file_name(self, path: Path) -> None:
         """An untitled project takes the name of the file it is first saved to (shortened to

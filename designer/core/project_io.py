@@ -18,6 +18,7 @@ from typing import NoReturn
 
 from designer import __version__
 from designer.core import limits
+from designer.core.annotations import FRAME_COLORS, Annotations, Comment, Frame
 from designer.core.atomic import atomic_write, replacing
 from designer.core.errors import NetcanvasError, ParamError, ProjectError
 from designer.core.graph import Edge, Graph
@@ -38,6 +39,7 @@ __all__ = ["atomic_write", "replacing"]  # re-exported: exports and weights writ
 
 _TOP_KEYS = (
     "format_version", "app_version", "name", "nodes", "edges", "blocks", "training", "weights",
+    "frames", "comments",
 )  # fmt: skip
 _BLOCK_KEYS = ("name", "nodes", "edges")
 _NODE_KEYS = ("id", "type", "name", "params", "pos", "init", "frozen")
@@ -110,6 +112,16 @@ def project_to_dict(project: Project) -> dict:
     data["training"] = project.training.to_dict()
     if project.weights is not None:
         data["weights"] = {"file": project.weights.file, "sha256": project.weights.sha256}
+    # format 3, optional: the canvas's frames and comments (absent when there are none)
+    frames, comments = project.notes.frames, project.notes.comments
+    if frames:
+        data["frames"] = [
+            {"title": f.title, "rect": list(f.rect), "color": f.color} for f in frames
+        ]
+    if comments:
+        data["comments"] = [
+            {"text": c.text, "pos": list(c.pos), "width": c.width} for c in comments
+        ]
     return data
 
 
@@ -125,9 +137,10 @@ def project_from_dict(data: object, source: str = "<project>") -> Project:
         graph = _graph(data, source)
         training = _training(data.get("training", {}), source)
         weights = _weights(data["weights"], source) if "weights" in data else None
+        notes = _notes(data, source)
     except RecursionError:
         _fail(source, "", "is nested too deeply to be a project file")
-    return Project(graph=graph, name=name, training=training, weights=weights)
+    return Project(graph=graph, name=name, training=training, weights=weights, notes=notes)
 
 
 def graph_to_data(graph: Graph, node_ids: object = None) -> dict:
@@ -411,6 +424,37 @@ def _edge(raw: object, field: str, source: str, nodes: dict[str, dict]) -> Edge:
     if ends["src"] == ends["dst"]:
         _fail(source, field, "connects a layer to itself")
     return Edge(**ends)
+
+
+def _notes(data: dict, source: str) -> Annotations:
+    """Format 3's optional "frames" and "comments"."""
+    notes = Annotations()
+    for i, raw in enumerate(_list(data.get("frames", []), "frames", source, MAX_NODES, "frames")):
+        field = f"frames[{i}]"
+        f = _object(raw, field, source, ("title", "rect", "color"), required=("rect",))
+        rect = _numbers(f["rect"], f"{field}.rect", source, 4)
+        title = _string(f.get("title", ""), f"{field}.title", source, MAX_NAME, empty=True)
+        color = _string(f.get("color", FRAME_COLORS[0]), f"{field}.color", source, 16)
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", color):
+            _fail(source, f"{field}.color", f"expected a colour like #3b7dd8, got {_show(color)}")
+        notes.add(Frame(title, (rect[0], rect[1], rect[2], rect[3]), color))
+    raw_comments = _list(data.get("comments", []), "comments", source, MAX_NODES, "comments")
+    for i, raw in enumerate(raw_comments):
+        field = f"comments[{i}]"
+        c = _object(raw, field, source, ("text", "pos", "width"), required=("text", "pos"))
+        text = _string(c["text"], f"{field}.text", source, limits.MAX_STRING, empty=True)
+        pos = _numbers(c["pos"], f"{field}.pos", source, 2)
+        width = _numbers([c.get("width", 240.0)], f"{field}.width", source, 1)[0]
+        notes.add(Comment(text, (pos[0], pos[1]), max(60.0, min(width, 2000.0))))
+    return notes
+
+
+def _numbers(raw: object, field: str, source: str, count: int) -> list[float]:
+    values = raw if isinstance(raw, list) and len(raw) == count else None
+    out = [_finite(v) for v in values] if values is not None else []
+    if values is None or any(v is None for v in out):
+        _fail(source, field, f"expected {count} finite numbers, got {_show(raw)}")
+    return [float(v) for v in out if v is not None]
 
 
 def _weights(raw: object, source: str) -> WeightsRef:

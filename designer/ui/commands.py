@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 
 from PySide6.QtGui import QUndoCommand
 
+from designer.core.annotations import Annotations, Note
 from designer.core.graph import Edge, Graph, Node, Pos
 from designer.core.layers import registry
 from designer.core.layout import fresh_ids, fresh_names
@@ -400,3 +401,52 @@ class AutoLayout(MoveNodes):
     def __init__(self, graph: Graph, new: Mapping[str, Pos], parent: Command | None = None) -> None:
         moves = {k: (graph.nodes[k].pos, p) for k, p in new.items() if graph.nodes[k].pos != p}
         super().__init__(graph, moves, text="Auto layout", parent=parent)
+
+
+class AddNote(Command):
+    """Add a frame or comment (`notes` is the project's Annotations)."""
+
+    def __init__(self, graph: Graph, notes: Annotations, note: Note, text: str) -> None:
+        super().__init__(graph, text)
+        self.notes, self.note = notes, note
+        self.key: int | None = None
+
+    def redo(self) -> None:
+        self.key = self.notes.add(self.note, self.key)
+
+    def undo(self) -> None:
+        assert self.key is not None
+        self.notes.remove(self.key)
+
+
+class RemoveNotes(Command):
+    def __init__(self, graph: Graph, notes: Annotations, keys: Iterable[int], text: str) -> None:
+        super().__init__(graph, text)
+        self.notes = notes
+        self.removed = {k: notes.notes[k] for k in keys}
+
+    def redo(self) -> None:
+        for key in self.removed:
+            self.notes.remove(key)
+
+    def undo(self) -> None:
+        for key, note in self.removed.items():
+            self.notes.add(note, key)
+
+
+class ChangeNote(Command):
+    """Edit a frame's title, rect or colour, or a comment's text or position."""
+
+    def __init__(
+        self, graph: Graph, notes: Annotations, key: int, label: str, fields: dict[str, object]
+    ) -> None:
+        super().__init__(graph, label)
+        self.notes, self.key, self.new = notes, key, fields
+        old = notes.notes[key]
+        self.old = {name: getattr(old, name) for name in fields}
+
+    def redo(self) -> None:
+        self.notes.change(self.key, **self.new)
+
+    def undo(self) -> None:
+        self.notes.change(self.key, **self.old)

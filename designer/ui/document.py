@@ -15,6 +15,7 @@ from PySide6.QtGui import QAction, QUndoStack
 
 from designer.core import limits
 from designer.core.analysis import Analysis, analyze
+from designer.core.annotations import FRAME_COLORS, Comment, Frame, Note, frame_around
 from designer.core.diagnostics import QuickFix
 from designer.core.errors import NetcanvasError
 from designer.core.graph import Edge, Graph, GraphEvent, NodeChanged, NodeRemoved, Pos
@@ -437,6 +438,42 @@ class Document(QObject):
         if not command.moves:
             return None
         return self._push(command)
+
+    # -- frames and comments ------------------------------------------------------------------
+    def frame_selection(self, title: str = "Group", color: str = FRAME_COLORS[0]) -> int | None:
+        """A titled backdrop around the selected layers (one undo step). Returns its key."""
+        rects = [node_rect(self.graph.nodes[i], self.direction) for i in self._selection]
+        if not rects:
+            self._refuse("select the layers to frame first")
+            return None
+        return self._add_note(frame_around(rects, title, color), f"Frame {title}")
+
+    def add_comment(self, pos: Pos | QPointF, text: str) -> int | None:
+        return self._add_note(Comment(text, _xy(pos)), "Add comment")
+
+    def _add_note(self, note: Note, text: str) -> int | None:
+        command = cmd.AddNote(self.graph, self.project.notes, note, text)
+        if self._push(command):
+            return None
+        return command.key
+
+    def remove_notes(self, keys: Iterable[int]) -> str | None:
+        keys = [k for k in keys if k in self.project.notes.notes]
+        if not keys:
+            return None
+        text = f"Delete {cmd.plural(len(keys), 'note')}"
+        return self._push(cmd.RemoveNotes(self.graph, self.project.notes, keys, text))
+
+    def change_note(self, key: int, **fields: object) -> str | None:
+        """Retitle, recolour, move or resize a frame; edit or move a comment (one step)."""
+        note = self.project.notes.notes.get(key)
+        if note is None or all(getattr(note, k) == v for k, v in fields.items()):
+            return None
+        verb = "Move" if set(fields) <= {"rect", "pos"} else "Edit"
+        kind = "frame" if isinstance(note, Frame) else "comment"
+        return self._push(
+            cmd.ChangeNote(self.graph, self.project.notes, key, f"{verb} {kind}", fields)
+        )
 
     # -- clipboard ----------------------------------------------------------------------------
     def copy(self, ids: Iterable[str]) -> dict:

@@ -319,6 +319,11 @@ class MainWindow(QMainWindow):
             edit, "&Delete", self.delete_selection, [Keys.StandardKey.Delete, "Backspace"]
         )
         self._action(edit, "Select &All", self.select_all, std.SelectAll, "select_all")
+        edit.addSeparator()
+        self.frame_action = self._action(
+            edit, "&Frame Selection…", self.canvas.frame_selection, "Ctrl+G", "frame"
+        )
+        self._action(edit, "Add Co&mment…", self.canvas.add_comment_at_cursor, "Ctrl+M", "comment")
 
         model = bar.addMenu("&Model")  # transfer learning: freezing and pretrained weights
         self.transfer = TransferActions(self)
@@ -429,6 +434,7 @@ class MainWindow(QMainWindow):
             self.copy_action,
             self.duplicate_action,
             self.delete_action,
+            self.frame_action,
         ):
             action.setEnabled(has)
 

@@ -114,6 +114,34 @@ def test_format3_golden_file_loads_the_optional_frozen_flag():
     assert not any(n.frozen for n in load_project(FORMAT2).graph.nodes.values())
 
 
+def test_format3_golden_file_loads_frames_and_comments_and_saves_them_again(tmp_path):
+    from designer.core.annotations import Comment, Frame
+
+    notes = load_project(FORMAT3).notes
+    assert notes.frames == [Frame("Residual block", (-24.0, -52.0, 248.0, 400.0), "#2e9e5b")]
+    (comment,) = notes.comments
+    assert comment == Comment(
+        "The skip adds the input back: a <b>plain</b> note.", (300.0, 0.0), 220
+    )
+    assert not load_project(FORMAT2).notes.notes  # optional: absent in older files
+    again = load_project(save_project(load_project(FORMAT3), tmp_path / "copy.netcanvas")).notes
+    assert again.frames == notes.frames and again.comments == notes.comments
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"frames": [{"rect": [0, 0, 1]}]}, "frames[0].rect: expected 4 finite numbers"),
+        ({"frames": [{"rect": [0, 0, 1, 1], "color": "red"}]}, "expected a colour like"),
+        ({"comments": [{"text": "x"}]}, "comments[0]"),
+    ],
+)
+def test_bad_frames_and_comments_are_refused_with_their_field(bad, message):
+    data = {"format_version": 3, "nodes": [], "edges": [], **bad}
+    with pytest.raises(ProjectError, match=re.escape(message)):
+        project_from_dict(data)
+
+
 def test_format3_golden_file_loads_the_weights_it_names():
     project = load_project(FORMAT3)
     assert load_project(FORMAT2).weights is None  # optional: absent in older files

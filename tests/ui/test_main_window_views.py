@@ -135,3 +135,46 @@ def test_help_menu_lists_shortcuts_the_guide_and_about(make_window):
     assert "Ctrl+Y" in text and "Ctrl+F" in text and "Tab" in text
     help_menu.actions()[1].trigger()
     assert "Drag layers" in window.help_dialog.layout().itemAt(0).widget().toPlainText()
+
+
+def test_frames_and_comments_are_drawn_undoable_and_survive_save_and_load(make_window, tmp_path):
+    from designer.ui.canvas.note_items import CommentItem, FrameItem
+
+    window = make_window()
+    doc, view = window.document, window.canvas
+    a = doc.add_node("input", (0, 0))
+    b = doc.add_node("relu", (0, 120))
+    doc.select([a, b])
+    view.ask_text = lambda title, current: "Stem <i>block</i>"
+    window.frame_action.trigger()
+    (frame,) = [i for i in view.canvas_scene.notes.values() if isinstance(i, FrameItem)]
+    for node_id in (a, b):  # the frame encloses the selected cards
+        assert frame.sceneBoundingRect().contains(view.canvas_scene.nodes[node_id].card_rect())
+    assert frame.frame.title == "Stem <i>block</i>"  # shown as plain text
+    view.ask_text = lambda title, current: "Try a wider layer here"
+    key = view.add_comment_at_cursor()
+    assert isinstance(view.canvas_scene.notes[key], CommentItem)
+    view.ask_text = lambda title, current: "Try a much wider layer"
+    view.edit_note(key)
+    assert doc.project.notes.notes[key].text == "Try a much wider layer"
+    doc.undo()
+    assert doc.project.notes.notes[key].text == "Try a wider layer here"
+    doc.redo()
+    path = tmp_path / "noted.netcanvas"
+    window.files.ask_save_path = lambda: str(path)
+    assert window.save_as()
+    other = make_window(first_start=False)
+    other.open_path(path)
+    notes = other.canvas.canvas_scene.notes.values()
+    assert sorted(type(i).__name__ for i in notes) == ["CommentItem", "FrameItem"]
+    assert [i.frame.title for i in notes if isinstance(i, FrameItem)] == ["Stem <i>block</i>"]
+    assert [i.comment.text for i in notes if isinstance(i, CommentItem)] == [
+        "Try a much wider layer"
+    ]
+    # Deleting a selected note is one undo step.
+    other.canvas.canvas_scene.clearSelection()
+    next(iter(notes)).setSelected(True)
+    other.canvas.delete_selection()
+    assert len(other.document.project.notes.notes) == 1
+    other.document.undo()
+    assert len(other.document.project.notes.notes) == 2

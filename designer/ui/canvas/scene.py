@@ -11,6 +11,7 @@ from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent, QToolTip
 
 from designer.core.analysis import Analysis
+from designer.core.annotations import Comment, Frame
 from designer.core.graph import (
     Edge,
     EdgeAdded,
@@ -24,6 +25,7 @@ from designer.core.layers.spec import format_shape
 from designer.core.layout import Direction, Rect
 from designer.ui.canvas.edge_item import EdgeItem
 from designer.ui.canvas.node_item import NodeItem
+from designer.ui.canvas.note_items import CommentItem, FrameItem
 from designer.ui.canvas.port_item import PICK_RADIUS, PlusItem, PortItem
 from designer.ui.document import Document
 
@@ -44,7 +46,9 @@ class CanvasScene(QGraphicsScene):
         self._syncing_selection = False
         self.low_detail = False  # set by the view while zoomed far out
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+        self.notes: dict[int, FrameItem | CommentItem] = {}
         self._unsubscribe = document.graph.subscribe(self._on_event)
+        self._unsubscribe_notes = document.project.notes.subscribe(self._on_note)
         document.project_replaced.connect(self._rebuild)
         document.analysis_changed.connect(self._on_analysis)
         document.selection_changed.connect(self._on_document_selection)
@@ -58,6 +62,8 @@ class CanvasScene(QGraphicsScene):
             self._add_node(node)
         for edge in graph.edges:
             self._add_edge(edge)
+        for key, note in self.document.project.notes.notes.items():
+            self._on_note("added", key, note)
         self._on_analysis(self.document.analysis)
 
     def _rebuild(self) -> None:
@@ -69,6 +75,9 @@ class CanvasScene(QGraphicsScene):
             self._syncing_selection = False
         self.nodes.clear()
         self.edges.clear()
+        self.notes.clear()
+        self._unsubscribe_notes()
+        self._unsubscribe_notes = self.document.project.notes.subscribe(self._on_note)
         self._unsubscribe = self.document.graph.subscribe(self._on_event)
         self._build()
 
@@ -76,6 +85,27 @@ class CanvasScene(QGraphicsScene):
         """Stop following the document (before the scene is dropped)."""
         self._unsubscribe()
         self._unsubscribe = lambda: None
+        self._unsubscribe_notes()
+        self._unsubscribe_notes = lambda: None
+
+    def _on_note(self, what: str, key: int, note) -> None:
+        """Follow the project's frames and comments."""
+        if what == "removed":
+            item = self.notes.pop(key)
+            self.removeItem(item)
+        elif what == "added":
+            item = FrameItem(key, note) if isinstance(note, Frame) else CommentItem(key, note)
+            self.notes[key] = item
+            self.addItem(item)
+        else:
+            item = self.notes[key]
+            if isinstance(item, FrameItem) and isinstance(note, Frame):
+                item.set_frame(note)
+            elif isinstance(item, CommentItem) and isinstance(note, Comment):
+                item.set_comment(note)
+
+    def selected_note_keys(self) -> list[int]:
+        return [i.key for i in self.selectedItems() if isinstance(i, FrameItem | CommentItem)]
 
     def set_direction(self, direction: Direction) -> None:
         """Ports on top/bottom (TB) or left/right (LR): every card is rebuilt."""
@@ -243,6 +273,11 @@ class CanvasScene(QGraphicsScene):
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
         super().mousePressEvent(event)
         grabber = self.mouseGrabberItem()
+        self._note_press = {
+            i.key: i.pos() for i in self.selectedItems() if isinstance(i, FrameItem | CommentItem)
+        }
+        if isinstance(grabber, FrameItem | CommentItem):
+            self._note_press.setdefault(grabber.key, grabber.pos())
         if isinstance(grabber, NodeItem):
             self.snapping = True
             self._press_pos = {
@@ -253,6 +288,21 @@ class CanvasScene(QGraphicsScene):
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
         super().mouseReleaseEvent(event)
         self.snapping = False
+        notes, self._note_press = getattr(self, "_note_press", {}), {}
+        for key, old in notes.items():
+            item = self.notes.get(key)
+            if item is None or item.pos() == old:
+                continue
+            p = (item.pos().x(), item.pos().y())
+            if isinstance(item, FrameItem):
+                x, y, w, h = item.frame.rect
+                reason = self.document.change_note(key, rect=(p[0], p[1], w, h))
+                back = (x, y)
+            else:
+                reason = self.document.change_note(key, pos=p)
+                back = item.comment.pos
+            if reason:
+                item.setPos(*back)
         pressed, self._press_pos = self._press_pos, {}
         moves = {}
         for node_id, old in pressed.items():

@@ -30,6 +30,7 @@ from designer.ui.canvas.find_bar import FindBar
 from designer.ui.canvas.interactions import Interaction, NewWire
 from designer.ui.canvas.minimap import Minimap
 from designer.ui.canvas.node_item import DETAIL, GRID, card_size
+from designer.ui.canvas.note_items import CommentItem, FrameItem
 from designer.ui.canvas.scene import CanvasScene
 from designer.ui.document import Document
 
@@ -93,6 +94,9 @@ class CanvasView(QGraphicsView):
         self.find_bar = FindBar(lambda: self.document.graph, self)
         self.find_bar.found.connect(self._show_found)
         self.minimap = Minimap(self)
+        # What a frame title or comment is edited with (replaceable in tests): (title, text)
+        # -> the new text, or None if cancelled.
+        self.ask_text = _ask_text
 
     # -- overlays -----------------------------------------------------------------------------
     def resizeEvent(self, event) -> None:  # noqa: N802
@@ -226,14 +230,41 @@ class CanvasView(QGraphicsView):
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         pos = self.mapToScene(event.position().toPoint())
-        if (
-            event.button() == Qt.MouseButton.LeftButton
-            and self.itemAt(event.position().toPoint()) is None
-        ):
-            self.open_add_at(pos)
-            event.accept()
-            return
+        if event.button() == Qt.MouseButton.LeftButton:
+            item = self.itemAt(event.position().toPoint())
+            if isinstance(item, FrameItem | CommentItem):
+                self.edit_note(item.key)
+                event.accept()
+                return
+            if item is None:
+                self.open_add_at(pos)
+                event.accept()
+                return
         super().mouseDoubleClickEvent(event)
+
+    def edit_note(self, key: int) -> None:
+        """Retitle a frame or rewrite a comment (asked with `ask_text`)."""
+        item = self.canvas_scene.notes.get(key)
+        if isinstance(item, FrameItem):
+            title = self.ask_text("Frame title", item.frame.title)
+            if title is not None:
+                self.document.change_note(key, title=title.strip() or item.frame.title)
+        elif isinstance(item, CommentItem):
+            text = self.ask_text("Comment", item.comment.text)
+            if text is not None:
+                self.document.change_note(key, text=text)
+
+    def add_comment_at_cursor(self) -> int | None:
+        text = self.ask_text("Comment", "")
+        if not text:
+            return None
+        return self.document.add_comment(self._cursor_scene_pos(), text)
+
+    def frame_selection(self) -> int | None:
+        title = self.ask_text("Frame title", "Group")
+        if title is None:
+            return None
+        return self.document.frame_selection(title.strip() or "Group")
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if self.interaction is not None:
@@ -299,6 +330,9 @@ class CanvasView(QGraphicsView):
         """Delete the selected layers and connections: one undo step."""
         ids = self.canvas_scene.selected_node_ids()
         edges = self.canvas_scene.selected_edges()
+        notes = self.canvas_scene.selected_note_keys()
+        if notes:
+            self.document.remove_notes(notes)
         if ids or edges:
             reason = self.document.remove_nodes(ids, edges)
             if reason:
@@ -437,3 +471,10 @@ class CanvasView(QGraphicsView):
             for item in self.canvas_scene.items():
                 item.update()
         super().changeEvent(event)
+
+
+def _ask_text(title: str, current: str) -> str | None:
+    from PySide6.QtWidgets import QInputDialog
+
+    text, ok = QInputDialog.getMultiLineText(None, title, title + ":", current)
+    return text if ok else None
