@@ -210,7 +210,8 @@ class MainWindow(QMainWindow):
             self._training_panel = panel
             # NOTE: two preview rows are enough to see the data; the rest of the height goes
             # to the hyperparameters, so all settings fit a 1366×768 screen without scrolling.
-            panel.dataset.table.setMaximumHeight(92)
+            panel.dataset.table.verticalHeader().setDefaultSectionSize(22)
+            panel.dataset.table.setMaximumHeight(76)
             panel.dataset.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             splitter = panel.findChild(QSplitter)
             if splitter is not None:  # the settings as wide as they need, the plots the rest

@@ -136,7 +136,7 @@ class SettingsForm(QWidget):
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setHorizontalSpacing(8)
-        grid.setVerticalSpacing(2)
+        grid.setVerticalSpacing(0)
         fields = {  # file-level settings (lr_multipliers, init_from) are not form fields
             n: spec
             for n, spec in TRAINING_SPECS.items()
