@@ -378,8 +378,9 @@ class DatasetPicker(QWidget):
     def _show_thumbnails(self, view: Preview | None) -> None:
         while self.thumbs.count():
             item = self.thumbs.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         if view is None:
             return
         # Images come as samples (C×H×W); digits as 64 flat features, shown as 8×8.

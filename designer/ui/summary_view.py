@@ -49,7 +49,7 @@ class SummaryView(QTableWidget):
         self._stale = False
         analysis = analysis or self.document.analysis
         summary = summarize(self.document.graph, analysis)
-        rows = []
+        rows: list[tuple[tuple[str, ...], str | None, bool]] = []
         for row in summary.rows:
             name, *rest = row.cells()
             rows.append(((f"🔒 {name}" if row.frozen else name, *rest), row.node_id, False))
@@ -71,7 +71,7 @@ class SummaryView(QTableWidget):
                 elif shown[i] != wanted:
                     for col, (old, text) in enumerate(zip(shown[i][0], wanted[0], strict=True)):
                         if old != text:
-                            self.item(i, col).setText(text)
+                            self._cell(i, col).setText(text)
             self._shown = rows
         finally:
             self._fit_columns()
@@ -99,11 +99,17 @@ class SummaryView(QTableWidget):
         """The totals row as numbers (what the user reads at the bottom of the table)."""
         row = self.rowCount() - 1
         return (
-            int(self.item(row, 3).text().replace(",", "")),
-            int(self.item(row, 4).text().replace(",", "")),
+            int(self._cell(row, 3).text().replace(",", "")),
+            int(self._cell(row, 4).text().replace(",", "")),
         )
 
+    def _cell(self, row: int, col: int) -> QTableWidgetItem:
+        item = self.item(row, col)
+        if item is None:  # every cell is filled in refresh()
+            raise IndexError(f"no summary cell at row {row}, column {col}")
+        return item
+
     def _clicked(self, row: int, _col: int) -> None:
-        node_id = self.item(row, 0).data(NODE_ID)
+        node_id = self._cell(row, 0).data(NODE_ID)
         if node_id:
             self.document.select([node_id])
