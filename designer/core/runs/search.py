@@ -251,6 +251,7 @@ def _train_trial(trial, project, base_dir, recorder, metric, control, clock):
     Adds its training and recording time (not Optuna's) to `clock`."""
     from optuna.pruners import NopPruner
 
+    from designer.core.training.doctor.watch import Diagnosed, context_for, doctored
     from designer.core.training.engine import prepare, train
     from designer.core.training.failures import explain
     from designer.core.training.prepare import node_of
@@ -262,7 +263,11 @@ def _train_trial(trial, project, base_dir, recorder, metric, control, clock):
         recorder.observe(explain(exc, project.training))
         recorder.finish(status="failed")
         return None, False
-    events = train(model, data, project.training, control, node_of(source))
+    nodes = node_of(source)
+    raw = train(model, data, project.training, control, nodes)
+    ctx = context_for(model, data, project.training, project.graph, nodes)
+    events = doctored(raw, model, data, project.training, ctx, every=None)  # curve detectors
+    diagnoses: list[dict] = []
     pruned, in_optuna = False, 0.0
     prunes = not isinstance(trial.study.pruner, NopPruner)  # reports cost a storage write each
     for event in events:
@@ -276,12 +281,15 @@ def _train_trial(trial, project, base_dir, recorder, metric, control, clock):
                 in_optuna += time.perf_counter() - asked
                 if pruned:
                     break
+        elif isinstance(event, Diagnosed):
+            diagnoses.append(event.diagnosis.to_dict())
         elif isinstance(event, Failed):
             break
     events.close()
+    raw.close()
     finishing = time.perf_counter()
     clock["train"] += finishing - began - in_optuna
-    run = recorder.finish(model, status="pruned" if pruned else None)
+    run = recorder.finish(model, status="pruned" if pruned else None, diagnoses=diagnoses)
     clock["record"] += time.perf_counter() - finishing
     if run.status == "failed":
         return None, False
