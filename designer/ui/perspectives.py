@@ -3,6 +3,7 @@
 - *Design*: layer palette, canvas, inspector and code, problems; the canvas gets most of the room.
 - *Train*: the canvas small at the top, the training dock (dataset, hyperparameters, large plots)
   under it across the whole width.
+- *Experiments*: the canvas above the Runs and Search docks (run history, diffs, searches).
 
 Each perspective remembers its own dock arrangement (settings `window/<name>_state`); the last
 one used is restored at the next start (`window/perspective`).
@@ -14,12 +15,17 @@ from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar
 
-PERSPECTIVES = {"design": ("&Design", "Ctrl+1"), "train": ("&Train", "Ctrl+2")}
+PERSPECTIVES = {
+    "design": ("&Design", "Ctrl+1"),
+    "train": ("&Train", "Ctrl+2"),
+    "experiments": ("&Experiments", "Ctrl+3"),
+}
 SHOWN = {
     "design": ("palette", "inspector", "code", "problems", "summary"),
     "train": ("training",),
+    "experiments": ("runs", "search"),
 }
-BOTTOM_SHARE = {"design": 0.2, "train": 0.8}  # of the window's height
+BOTTOM_SHARE = {"design": 0.2, "train": 0.8, "experiments": 0.6}  # of the window's height
 
 
 class Perspectives(QObject):
@@ -89,7 +95,7 @@ class Perspectives(QObject):
             self.window.resizeDocks(left, [210, 330], Qt.Orientation.Horizontal)
             bottom = self.docks["problems"]
         else:
-            bottom = self.docks["training"]
+            bottom = self.docks[SHOWN[self.current][0]]
             bottom.raise_()
         height = int(self.window.height() * BOTTOM_SHARE[self.current])
         self.window.resizeDocks([bottom], [height], Qt.Orientation.Vertical)

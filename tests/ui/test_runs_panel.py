@@ -147,3 +147,13 @@ def test_a_search_shows_trials_live_and_applies_the_best_in_one_step(make_window
     assert doc.graph.nodes[hidden].params["out_features"] == best.params["hidden.out_features"]
     doc.undo()
     assert doc.project.training.lr == 0.01 and doc.graph.nodes[hidden].params["out_features"] == 16
+
+
+def test_the_experiments_perspective_shows_runs_and_search(make_window, tmp_path, qtbot):
+    window = make_window(iris_file(tmp_path))
+    window.show()
+    window.perspectives.actions["experiments"].trigger()  # Ctrl+3
+    qtbot.waitUntil(lambda: window.docks["runs"].isVisible())
+    assert window.docks["runs"].widget() is window.experiments.runs  # built when first shown
+    assert window.docks["search"].toggleViewAction().isChecked()
+    assert not window.docks["training"].toggleViewAction().isChecked()
