@@ -75,9 +75,23 @@ def export_training_script(
     project: Project, out: PathLike, weights: Weights | None = None
 ) -> Exported:
     """Write a stand-alone train.py for the project (model, data loading and training loop)."""
+    from designer.core.data.pipeline import SKLEARN_TABLES, save_table, table_file
     from designer.core.training.script import training_script
 
-    return Exported(_write_text(Path(out), training_script(project)))
+    out = _write_text(Path(out), training_script(project))
+    data = project.training.data
+    notes: tuple[str, ...] = ()
+    if data.source == "builtin" and data.name in SKLEARN_TABLES:
+        # NOTE: the script needs only torch and numpy: a table that comes with scikit-learn in
+        # the app travels beside it as plain arrays (np.load(..., allow_pickle=False)).
+        table = out.parent / table_file(data.name)
+        with replacing(table, suffix=".npz") as tmp:
+            save_table(data.name, tmp)
+        notes = (
+            f"The {data.name} table is beside it as {table.name} (the script reads it when "
+            "scikit-learn is not installed).",
+        )
+    return Exported(out, notes)
 
 
 def export_onnx(project: Project, out: PathLike, weights: Weights | None = None) -> Exported:

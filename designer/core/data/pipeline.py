@@ -74,7 +74,7 @@ def load_arrays(
     none was applied). x is float32; y is int64 class indices, or float32 N×k for regression.
     """
     if source == "builtin":
-        data = _builtin(name, options)
+        data = _builtin(name, options, base_dir)
     elif source in _READERS:
         where = resolve_path(source, path, base_dir)
         opts = _options(source, options, SOURCE_DEFAULTS[source])
@@ -133,14 +133,14 @@ def _choice(where, opts, key, choices):
 # --- built-in datasets --------------------------------------------------------------------------
 
 
-def _builtin(name, options):
+def _builtin(name, options, base_dir=None):
     if name not in BUILTIN_DEFAULTS:
         raise ValueError(
             f"unknown built-in dataset {name!r}; choose one of {', '.join(BUILTIN_DEFAULTS)}"
         )
     opts = _options(name, options, BUILTIN_DEFAULTS[name])
-    if name in ("iris", "wine", "breast_cancer", "digits"):
-        return _sklearn_table(name)
+    if name in SKLEARN_TABLES:
+        return _sklearn_table(name, base_dir)
     n = _number(name, opts, "n", 10, 1_000_000)
     noise = _number(name, opts, "noise", 0.0, 10.0, whole=False)
     rng = np.random.default_rng(_number(name, opts, "seed", 0, 2**32 - 1))
@@ -169,10 +169,49 @@ def _data(name, task, x, y, class_names=(), feature_names=(), scale=None, notes=
     }
 
 
-def _sklearn_table(name):
+SKLEARN_TABLES = ("iris", "wine", "breast_cancer", "digits")
+
+
+def table_file(name):
+    """Where an exported script looks for a built-in table when scikit-learn is missing."""
+    return f"netcanvas_{name}.npz"
+
+
+def save_table(name, path):
+    """Write built-in table `name` as an npz that `_sklearn_table` reads without scikit-learn
+    (plain arrays only: it loads with allow_pickle=False)."""
+    data = _sklearn_table(name)
+    arrays = {
+        "x": data["x"],
+        "y": data["y"],
+        "class_names": np.array(data["class_names"], dtype=str),
+        "feature_names": np.array(data["feature_names"], dtype=str),
+    }
+    if data["scale"] is not None:
+        arrays["scale"] = data["scale"]
+    np.savez_compressed(path, **arrays)
+
+
+def _sklearn_table(name, base_dir=None):
     spec = find_spec("sklearn")
     if spec is None or not spec.submodule_search_locations:
-        raise OSError(f"{name}: the built-in tables come with scikit-learn; install scikit-learn")
+        saved = Path(base_dir or ".") / table_file(name)
+        if saved.is_file():
+            with np.load(saved, allow_pickle=False) as f:
+                scale = f["scale"] if "scale" in f.files else None
+                return _data(
+                    name,
+                    "classification",
+                    f["x"],
+                    f["y"],
+                    [str(c) for c in f["class_names"]],
+                    [str(c) for c in f["feature_names"]],
+                    scale,
+                )
+        raise OSError(
+            f"{name}: the built-in tables come with scikit-learn; install scikit-learn, or "
+            f"put {table_file(name)} (written beside an exported train.py) in {saved.parent}"
+        )
     folder = Path(list(spec.submodule_search_locations)[0]) / "datasets" / "data"
     if name == "digits":
         with gzip.open(folder / "digits.csv.gz", "rt") as f:
