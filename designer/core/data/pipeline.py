@@ -17,6 +17,7 @@ import gzip
 import io
 import math
 import struct
+import zipfile
 import zlib
 from importlib.util import find_spec
 from pathlib import Path
@@ -49,10 +50,18 @@ _WINE = (
     "alcohol,malic_acid,ash,alcalinity_of_ash,magnesium,total_phenols,flavanoids,"
     "nonflavanoid_phenols,proanthocyanins,color_intensity,hue,od280/od315_of_diluted_wines,proline"
 )
-_CANCER = (
-    "radius,texture,perimeter,area,smoothness,compactness,concavity,concave points,symmetry,"
-    "fractal dimension"
-).split(",")
+_CANCER = [
+    "radius",
+    "texture",
+    "perimeter",
+    "area",
+    "smoothness",
+    "compactness",
+    "concavity",
+    "concave points",
+    "symmetry",
+    "fractal dimension",
+]
 
 
 def load_arrays(
@@ -212,7 +221,7 @@ def _sklearn_table(name, base_dir=None):
             f"{name}: the built-in tables come with scikit-learn; install scikit-learn, or "
             f"put {table_file(name)} (written beside an exported train.py) in {saved.parent}"
         )
-    folder = Path(list(spec.submodule_search_locations)[0]) / "datasets" / "data"
+    folder = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data"
     if name == "digits":
         with gzip.open(folder / "digits.csv.gz", "rt") as f:
             table = np.loadtxt(f, delimiter=",")
@@ -495,7 +504,7 @@ def _read_npz(path, target, opts, base_dir):
             f"{path}: not an .npz archive of arrays (Netcanvas never loads pickled data); "
             "save X and y with np.savez(path, X=X, y=y)"
         ) from None
-    except Exception as err:  # OSError, zipfile.BadZipFile, EOFError, ...
+    except (OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as err:
         raise ValueError(f"{path}: not a readable .npz archive ({err})") from None
     if not hasattr(archive, "files"):
         raise ValueError(
@@ -553,7 +562,7 @@ def _npz_pick(path, archive, key):
             f"{path}: array '{found[0]}' holds Python objects, which Netcanvas never "
             "unpickles; save plain numeric arrays"
         ) from None
-    except Exception as err:  # a damaged member
+    except (OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as err:  # damaged
         raise ValueError(f"{path}: array '{found[0]}' cannot be read ({err})") from None
 
 
@@ -585,7 +594,7 @@ def _read_images(path, target, opts, base_dir):
                 with Image.open(file) as img:
                     img = img.convert(mode).resize((size, size), Image.Resampling.BILINEAR)
                     pixels = np.asarray(img, dtype=np.float64) / 255.0
-            except Exception as err:  # PIL raises many types for broken files
+            except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
                 raise ValueError(f"{file}: not a readable image ({err})") from None
             images.append(pixels[None] if pixels.ndim == 2 else pixels.transpose(2, 0, 1))
             labels.append(c)
@@ -652,7 +661,7 @@ def _read_idx_set(path, target, opts, base_dir):
             raise ValueError(f"{path}: no {' or '.join(missing)} file (raw or .gz) in this folder")
     else:
         for key in ("labels", "test_images", "test_labels"):
-            if not isinstance(opts[key], str):
+            if type(opts[key]) is not str:  # option values come from JSON: exactly str
                 raise ValueError(f"{path.name}: option '{key}' must be a file path")
         found = [
             resolve_path("idx", opts[key], base_dir, also=path.parent) if opts[key] else None
@@ -759,7 +768,7 @@ def _finish(data, test_fraction, val_fraction, seed):
 
 
 def _count(n, fraction):
-    return 0 if fraction <= 0 else max(1, int(math.floor(n * fraction + 0.5)))
+    return 0 if fraction <= 0 else max(1, math.floor(n * fraction + 0.5))
 
 
 def _allocate(sizes, total):
