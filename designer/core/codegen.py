@@ -40,13 +40,22 @@ class PythonSource:
     frozen: tuple[str, ...] = ()  # module paths of the frozen layers and blocks (not trained)
 
 
-def generate(graph: Graph, name: str = "Net", analysis: Analysis | None = None) -> PythonSource:
+def generate(
+    graph: Graph,
+    name: str = "Net",
+    analysis: Analysis | None = None,
+    reserved: frozenset[str] = frozenset(),
+) -> PythonSource:
     """Source for an `nn.Module` subclass computing `graph`. CodegenError if the graph is invalid.
 
     Each block definition becomes one nested-free `nn.Module` class of its own, instantiated per
     use; a definition that is a plain chain of layers named 0, 1, 2, ... (what an imported
     `nn.Sequential` is) becomes an `nn.Sequential(...)`, so the weights are named as in
     hand-written PyTorch: `layer1.0.conv1.weight`.
+
+    `reserved`: top-level names the text will sit beside (an exported script's imports and
+    helpers); the model's classes never take one of them (a project named "path" must not
+    become `class Path`, shadowing pathlib's).
     """
     analysis = analysis or analyze(graph)
     if not analysis.ok:
@@ -56,7 +65,9 @@ def generate(graph: Graph, name: str = "Net", analysis: Analysis | None = None) 
             first + (f" (and {more} more problem{'s' * (more != 1)})" if more else "")
         )
     cls = class_name(name)
-    classes = _Classes(graph.blocks, {cls})
+    while cls in reserved:
+        cls += "Net"
+    classes = _Classes(graph.blocks, {cls, *reserved})
     inputs = sorted((n for n in graph.nodes.values() if n.spec.is_input), key=lambda n: n.id)
     body = _body(graph, analysis.shapes, analysis.order, inputs, classes)
     shapes = tuple(tuple(param_shape(n.params, "shape")) for n in inputs)

@@ -62,7 +62,9 @@ def torch_only_python(tmp_path_factory) -> Path:
     python = root / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     if python.exists():
         return python
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--clear", str(root)], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", "--clear", str(root)], check=True
+    )
     purelib = sysconfig.get_path("purelib", vars={"base": str(root), "platbase": str(root)})
     site = Path(purelib)
     needed: set[str] = set()
@@ -86,6 +88,7 @@ def test_the_environment_holds_torch_and_numpy_only(torch_only_python):
     assert out.stdout.strip() == "[]"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.name)
 def test_every_example_script_runs_with_only_torch_and_numpy(example, torch_only_python, tmp_path):
     project: Project = example.build()
@@ -101,3 +104,56 @@ def test_every_example_script_runs_with_only_torch_and_numpy(example, torch_only
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "loss" in result.stdout.lower(), result.stdout
+
+
+# ruff's defaults plus the rules its newest release flagged in exported scripts.
+NEWER_RULES = "E4,E7,E9,F,BLE001,SIM905,RUF015,RUF100,TRY004,RUF046"
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.name)
+def test_exported_scripts_are_clean_under_ruffs_newer_rules(example, tmp_path):
+    script = export_training_script(example.build(), tmp_path / "train.py").path
+    ruff = Path(sys.executable).with_name("ruff")
+    done = subprocess.run(
+        [str(ruff), "check", "--isolated", "--select", NEWER_RULES, str(script)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    "name", ["path", "DistributedDataParallel", "np", "Loop", "main", "load_arrays", "Path"]
+)
+def test_no_project_name_shadows_a_name_of_the_script(name, tmp_path):
+    import ast
+
+    project = EXAMPLES[0].build()
+    project.name = name
+    script = export_training_script(project, tmp_path / "train.py").path
+    bound: dict[str, int] = {}
+    for node in ast.parse(script.read_text("utf-8")).body:
+        if isinstance(node, ast.ClassDef | ast.FunctionDef):
+            names = [node.name]
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names = [(a.asname or a.name).split(".")[0] for a in node.names]
+        else:
+            continue
+        for n in names:
+            bound[n] = bound.get(n, 0) + 1
+    assert [n for n, count in bound.items() if count > 1] == []
+
+
+def test_a_project_named_path_trains_from_its_script(torch_only_python, tmp_path):
+    project = EXAMPLES[0].build()  # iris
+    project.name = "path"  # before: `class Path` shadowed pathlib.Path (TypeError at start)
+    script = export_training_script(project, tmp_path / "train.py").path
+    result = subprocess.run(
+        [str(torch_only_python), str(script), "--epochs", "1", "--no-save"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PATH": os.environ.get("PATH", ""), "OMP_NUM_THREADS": "1"},
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
