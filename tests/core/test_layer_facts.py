@@ -16,8 +16,10 @@ from designer.core.layers.spec import MAX_RANK, InputSpec, LayerSpec, ModuleCode
 from tests.core.helpers import chain
 
 DESIGNER = Path(__file__).resolve().parents[2] / "designer"
-# Content, not logic: the example projects and the migrations of old type ids.
-CONTENT_MODULES = {"core/examples.py", "core/migrations.py"}
+# Content, not logic: the example projects, the migrations of old type ids, and the import
+# mapping (a table from torch modules to layer types, which names both by nature).
+CONTENT_MODULES = {"core/examples.py", "core/migrations.py", "core/importer/mapping.py"}
+TYPE_ID_NAMES = {"type_id", "tid", "kind"}  # what code calls a layer type in a comparison
 
 
 def volume_layer(**facts) -> LayerSpec:
@@ -97,15 +99,24 @@ def test_the_graph_ends_are_roles_on_the_spec():
     assert all(s.role == "layer" for s in registry.all_specs() if s.type_id not in roles)
 
 
+def _is_type_id(node: ast.AST) -> bool:
+    if isinstance(node, ast.Attribute):
+        return node.attr in TYPE_ID_NAMES
+    return isinstance(node, ast.Name) and node.id in TYPE_ID_NAMES
+
+
 def _type_id_literals(tree: ast.AST, type_ids: set[str]) -> list[str]:
-    """String constants equal to a layer type id used in a comparison or a literal collection."""
+    """Layer type ids as string constants: compared with a `type_id` (or `kind`), or listed
+    two or more together in a literal collection."""
     found: set[tuple[int, int, str]] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Compare):
             parts = [node.left, *node.comparators]
+            if not any(_is_type_id(p) for p in parts):
+                continue
         elif isinstance(node, ast.Set | ast.Tuple | ast.List):
             parts = list(node.elts)
-            if len([p for p in parts if isinstance(p, ast.Constant)]) < 2:
+            if len([p for p in parts if isinstance(p, ast.Constant) and p.value in type_ids]) < 2:
                 continue
         else:
             continue
@@ -131,5 +142,15 @@ def test_no_module_outside_the_layers_package_names_a_layer_type():
 
 
 def test_the_check_above_can_fail():
-    tree = ast.parse('if node.type_id in ("input", "output"):\n    pass\nx = t == "linear"')
-    assert len(_type_id_literals(tree, {"input", "output", "linear"})) == 3
+    tree = ast.parse(
+        'if node.type_id in ("input", "output"):\n    pass\nx = type_id == "linear"\n'
+        'y = node.op == "output"\nLIST = ("relu", "tanh")'
+    )
+    found = _type_id_literals(tree, {"input", "output", "linear", "relu", "tanh"})
+    assert found == [
+        "line 1: 'input'",
+        "line 1: 'output'",
+        "line 3: 'linear'",
+        "line 5: 'relu'",
+        "line 5: 'tanh'",
+    ]  # torch.fx's node.op == "output" (line 4) is no layer type

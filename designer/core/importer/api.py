@@ -80,7 +80,7 @@ def fill_block_inputs(graph: Graph, shapes: dict) -> None:
         for e in g.edges:
             incoming.setdefault(e.dst, {})[e.dst_port] = e.src
         for node in g.topological():
-            if node.type_id != "block":
+            if not node.spec.is_block:
                 continue
             name = str(node.params["block"])
             srcs = [incoming.get(node.id, {}).get(p) for p in node.input_ports()]
