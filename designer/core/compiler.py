@@ -22,13 +22,13 @@ class ModelTooBig(NetcanvasError):
     """The model's parameters would not fit in the memory that is free."""
 
 
-def check_model_size(graph: Graph) -> None:
+def check_model_size(graph: Graph, analysis=None) -> None:
     """ModelTooBig if the graph's parameters (float32) exceed the free memory: say so before
     torch tries to allocate them (a MemoryError, or a swap storm)."""
     from designer.core.analysis import analyze
     from designer.core.limits import available_memory, size_text
 
-    params = analyze(graph).total_params
+    params = (analysis or analyze(graph)).total_params
     need, free = params * 4, available_memory()
     if free is not None and need > free:
         raise ModelTooBig(
@@ -40,7 +40,10 @@ def check_model_size(graph: Graph) -> None:
 def build_model(graph: Graph, name: str = "Net"):
     """Generate, execute and instantiate. Returns (model, source). ModelTooBig if its
     parameters would not fit in free memory."""
-    check_model_size(graph)
-    source = generate(graph, name)
+    from designer.core.analysis import analyze
+
+    analysis = analyze(graph)
+    check_model_size(graph, analysis)
+    source = generate(graph, name, analysis=analysis)
     model = load_module(source).make_model()
     return model, source
