@@ -56,8 +56,10 @@ def main() -> int:
 
     panel = window.training_panel
     window.docks["training"].raise_()
+    failures: list = []
+    panel.failed.connect(lambda message, _node: failures.append(message))
     panel.start()
-    wait_for(lambda: panel.last_failure is not None or _epochs(panel) >= 12)
+    wait_for(lambda: bool(failures) or _epochs(panel) >= 12)
     settle(400)
     window.grab().save(str(OUT / "training.png"))
     panel.stop_and_wait()
@@ -68,7 +70,8 @@ def main() -> int:
 
 
 def _epochs(panel) -> int:
-    return len(panel.plots.loss.series(panel.plots.loss.series_names()[0])[0])
+    shown = panel.plots.loss.in_legend()
+    return len(panel.plots.loss.series(shown[0])[0]) if shown else 0
 
 
 if __name__ == "__main__":
