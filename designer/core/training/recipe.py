@@ -52,9 +52,44 @@ def autocast(device_type: str, amp: torch.dtype | None):
     return torch.autocast(device_type, dtype=amp)
 
 
+def param_groups(model: nn.Module, settings: dict) -> list[dict]:
+    """The trainable parameters (frozen ones, requires_grad off, are left out), grouped by
+    learning rate: settings["lr_multipliers"] maps a layer or block name (a module path)
+    to a factor of the learning rate; the longest matching name wins."""
+    factors = settings.get("lr_multipliers") or {}
+    groups: dict[float, list] = {}
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        best = max(
+            (k for k in factors if name == k or name.startswith(k + ".")),
+            key=len,
+            default=None,
+        )
+        factor = factors[best] if best is not None else 1.0
+        groups.setdefault(factor, []).append(p)
+    lr = settings["lr"]
+    return [{"params": ps, "lr": lr * f} for f, ps in groups.items()]
+
+
+def train_mode(model: nn.Module, settings: dict) -> None:
+    """model.train(), except that BatchNorm layers whose parameters are all frozen stay in
+    eval mode (their running statistics are kept) when settings["freeze_batchnorm"]."""
+    model.train()
+    if not settings.get("freeze_batchnorm", True):
+        return
+    for m in model.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            params = list(m.parameters())
+            if params and not any(p.requires_grad for p in params):
+                m.eval()
+
+
 def make_optimizer(model: nn.Module, settings: dict) -> torch.optim.Optimizer:
     name, lr, wd = settings["optimizer"], settings["lr"], settings["weight_decay"]
-    params = model.parameters()
+    params = param_groups(model, settings)
+    if not params:
+        raise ValueError("every layer is frozen: unfreeze at least one layer to train")
     if name == "sgd":
         momentum = settings["momentum"]
         nesterov = settings["nesterov"] and momentum > 0
@@ -86,7 +121,8 @@ def make_scheduler(optimizer, settings: dict, steps_per_epoch: int):
         return sched.CosineAnnealingLR(optimizer, T_max=epochs), "epoch"
     if name == "onecycle":
         total = max(1, epochs * steps_per_epoch)
-        return sched.OneCycleLR(optimizer, settings["lr"], total_steps=total), "step"
+        top = [g["lr"] for g in optimizer.param_groups]
+        return sched.OneCycleLR(optimizer, top, total_steps=total), "step"
     if name == "plateau":
         return sched.ReduceLROnPlateau(optimizer, factor=0.5, patience=3), "metric"
     return None, "epoch"
@@ -192,7 +228,7 @@ def evaluate(model, loss_fn, x, t, y, settings: dict, amp=None):
             total += loss_fn(out.float(), tb) * len(xb)
             if y is not None:
                 correct += (predict(out, settings["loss"]) == y[lo : lo + size]).sum()
-    model.train()
+    train_mode(model, settings)
     loss = total.item() / len(x)
     return loss, (correct.item() / len(x) if y is not None else None)
 
@@ -333,7 +369,7 @@ class Loop:
         params = list(net.parameters()) if clip > 0 else None
         preds, threshold = self.preds, self._threshold()
         hooks = [o.on_step for o in self.observers if hasattr(o, "on_step")]
-        net.train()
+        train_mode(net, s)
         for i in range(self.steps):
             lo = i * batch_size
             xb, tb = xs[lo : lo + batch_size], ts[lo : lo + batch_size]
