@@ -14,6 +14,7 @@ import sys
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -174,7 +175,7 @@ class SettingsForm(QWidget):
         editor = make_editor(spec, lambda _value: self._commit(name), choice_label, True)
         if isinstance(editor, QSpinBox) and name in SPECIAL_ZERO:
             editor.setSpecialValueText(SPECIAL_ZERO[name])
-        if name == "lr":
+        if isinstance(editor, QLineEdit) and name == "lr":
             editor.setPlaceholderText("e.g. 1e-3")
         return editor
 
@@ -193,6 +194,7 @@ class SettingsForm(QWidget):
     def refresh_devices(self) -> None:
         """List only devices this machine has; keep a configured-but-missing one visible."""
         combo = self.editors["device"]
+        assert isinstance(combo, QComboBox)  # device is a choice
         devices = available_devices()
         combo.blockSignals(True)
         combo.clear()
@@ -221,12 +223,13 @@ class SettingsForm(QWidget):
         self.error.hide()
         self.editors[name].setStyleSheet("")
         reason = self.reasons[name]
-        warning = lr_warning(float(value)) if name == "lr" else ""
+        lr = float(value) if name == "lr" and isinstance(value, int | float) else None
+        warning = lr_warning(lr) if lr is not None else ""
         reason.setText(warning)
         reason.setStyleSheet("color: #b07800;")
         reason.setVisible(bool(warning))
-        if name == "lr":
-            self._sync_slider(float(value))
+        if lr is not None:
+            self._sync_slider(lr)
         if getattr(self.config, name) == value:
             return
         setattr(self.config, name, value)
