@@ -49,6 +49,8 @@ def export(dialog, fmt, path):
     dialog.set_path(path)
     dialog._export_clicked()
     assert dialog.error_box is None, dialog.error_box.text()
+    if dialog.notes_box is not None:  # something to tell (a table written beside a script)
+        dialog.notes_box.accept()
     assert dialog.result() == QDialog.DialogCode.Accepted
     assert dialog.written == path
     return path
@@ -74,6 +76,7 @@ def test_training_script_export_writes_valid_python(make_dialog, document, tmp_p
     text = out.read_text()
     compile(text, str(out), "exec")
     assert "iris" in text
+    assert (tmp_path / "netcanvas_iris.npz").exists()  # the table, for a torch-only machine
 
 
 def test_pt2_export_carries_the_trained_weights(make_dialog, document, trained, tmp_path):
