@@ -109,6 +109,8 @@ def test_runs_export_to_csv_and_tensorboard(tmp_path, capsys):
     assert rows[0]["settings.lr"] == "0.01"
     epochs = list(csv.DictReader(export_csv([run], tmp_path / "e.csv", per_epoch=True).open()))
     assert [int(float(r["epoch"])) for r in epochs] == [1, 2, 3]
+    assert main(["runs", str(path), "--csv", str(tmp_path / "cli.csv")]) == 0
+    assert (tmp_path / "cli.csv").read_text() == (tmp_path / "runs.csv").read_text()
 
     logdir = write_scalars(run, tmp_path / "tb2")
     scalars = read_events(logdir)
