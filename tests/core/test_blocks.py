@@ -71,3 +71,86 @@ def test_export_has_one_class_per_definition_instantiated_per_use(tmp_path):
     path = tmp_path / "model.py"
     path.write_text(source.text, "utf-8")
     assert_ruff_clean(path)
+
+
+# -- make block, make unique: each an edit that applies and reverts exactly -------------------
+def _residual_mlp():
+    """Input -> fc1 -> relu1 -> add(input, relu1) -> fc2 -> Output (a skip around two layers)."""
+    from designer.core.graph import Graph
+
+    g = Graph()
+    x = g.add_node("input", name="input", params={"shape": (8,)})
+    fc1 = g.add_node("linear", name="fc1", params={"out_features": 8}, pos=(200.0, 0.0))
+    act = g.add_node("relu", name="relu1", pos=(400.0, 0.0))
+    add = g.add_node("add", name="skip", pos=(600.0, 0.0))
+    fc2 = g.add_node("linear", name="fc2", params={"out_features": 3}, pos=(800.0, 0.0))
+    out = g.add_node("output", name="output", pos=(1000.0, 0.0))
+    for e in [
+        Edge(x.id, fc1.id),
+        Edge(fc1.id, act.id),
+        Edge(x.id, add.id, dst_port="in1"),
+        Edge(act.id, add.id, dst_port="in2"),
+        Edge(add.id, fc2.id),
+        Edge(fc2.id, out.id),
+    ]:
+        g.connect(e)
+    return g, [fc1.id, act.id, add.id]
+
+
+def test_make_block_keeps_the_model_and_reverts_exactly():
+    from designer.core.blockops import make_block
+
+    g, chosen = _residual_mlp()
+    before, params = g.copy(), analyze(g).total_params
+    edit = make_block(g, g, chosen, "residual")
+    edit.apply()
+    assert list(g.blocks) == ["Residual"]
+    uses = g.block_uses("Residual")
+    assert len(uses) == 1 and not (set(chosen) & set(g.nodes))
+    a = analyze(g)
+    assert a.ok and a.total_params == params  # same layers, now inside the block
+    assert [n.name for n in g.blocks["Residual"].ends("input")] == ["x"]
+    edit.revert()
+    assert g.same_as(before)
+    edit.apply()  # redo
+    assert analyze(g).ok and "Residual" in g.blocks
+
+
+def test_make_block_refuses_a_selection_with_two_outputs():
+    import pytest
+
+    from designer.core.blockops import make_block
+    from designer.core.errors import GraphError
+
+    g, (fc1, _act, add) = _residual_mlp()
+    with pytest.raises(GraphError, match=r"one output.*sends 2"):
+        make_block(g, g, [fc1, add], "b")  # fc1 feeds relu1 and the add feeds fc2
+    with pytest.raises(GraphError, match="Input or Output"):
+        make_block(g, g, [next(iter(g.nodes))], "b")
+
+
+def test_make_unique_detaches_one_use_and_reverts():
+    from designer.core.blockops import make_unique
+
+    g = load_project(FORMAT3).graph
+    before = g.copy()
+    edit = make_unique(g, g, "n3")
+    edit.apply()
+    assert g.nodes["n3"].params["block"] == "Residual2"
+    copy = g.blocks["Residual2"]
+    copy.set_param(copy.by_name("fc").id, "out_features", 8)  # same size: still valid
+    copy.remove_node(copy.by_name("act").id)
+    copy.connect(Edge(copy.by_name("fc").id, copy.by_name("skip").id, dst_port="in2"))
+    a = analyze(g)
+    assert a.ok
+    assert len(g.blocks["Residual"].nodes) == 5 and len(copy.nodes) == 4  # the first use kept
+    assert project_from_dict(project_to_dict(_project(g))).graph.same_as(g)  # save/load
+    edit.revert()
+    assert g.nodes["n3"].params["block"] == "Residual" and "Residual2" not in g.blocks
+    assert g.same_as(before)
+
+
+def _project(graph):
+    from designer.core.project import Project
+
+    return Project(graph=graph, name="p")
