@@ -77,7 +77,7 @@ def make_block(root: Graph, owner: Graph, node_ids: list[str], name: str = "Bloc
     x0 = min(n.pos[0] for n in chosen)
     for k, src in enumerate(sources):
         shape = shapes.get(src[0])
-        params = {"shape": tuple(int(d) for d in shape)} if shape else {}
+        params: dict[str, object] = {"shape": tuple(int(d) for d in shape)} if shape else {}
         inp = block.add_node(
             "input",
             name="x" if len(sources) == 1 else f"x{k + 1}",

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from designer.core.project import EXTENSION, Project
 from designer.ui.autosave import IDLE_CHOICES_MS, IDLE_MS, SETTING, AutoSaver
+from designer.ui.block_actions import BlockActions
 from designer.ui.canvas.view import CanvasView
 from designer.ui.code_view import CodeView
 from designer.ui.document import Document
@@ -298,6 +299,8 @@ class MainWindow(QMainWindow):
         self._action(file, "&Save", self.save, std.Save, "save")
         self._action(file, "Save &As…", self.save_as, std.SaveAs, "save_as")
         self._action(file, "&Export…", self.files.export, "Ctrl+E", "export")
+        self.blocks = BlockActions(self)  # blocks and import: designer/ui/block_actions.py
+        file.addAction(self.blocks.import_action)
         self._build_autosave_menu(file.addMenu("Recovery &Copies"))
         file.addSeparator()
         self._action(file, "&Quit", self.close, std.Quit, "quit")
@@ -329,6 +332,8 @@ class MainWindow(QMainWindow):
         model = bar.addMenu("&Model")  # transfer learning: freezing and pretrained weights
         self.transfer = TransferActions(self)
         model.addActions(self.transfer.actions)
+        model.addSeparator()
+        model.addActions(self.blocks.actions)
         self.inspector.weights_line = lambda node: weights_line(self._training_panel, node)
 
         view = bar.addMenu("&View")
