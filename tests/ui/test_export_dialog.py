@@ -49,7 +49,9 @@ def export(dialog, fmt, path):
     dialog.set_path(path)
     dialog._export_clicked()
     assert dialog.error_box is None, dialog.error_box.text()
-    if dialog.notes_box is not None:  # something to tell (a table written beside a script)
+    if dialog.notes:  # something to tell (a table written beside a script): said, then closed
+        assert dialog.notes_box is not None and dialog.notes_box.isVisible()
+        assert all(note in dialog.notes_box.text() for note in dialog.notes)
         dialog.notes_box.accept()
     assert dialog.result() == QDialog.DialogCode.Accepted
     assert dialog.written == path
