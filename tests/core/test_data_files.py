@@ -89,12 +89,12 @@ def test_image_folder_grayscale_and_rgb(tmp_path):
     ds = load_dataset(DataConfig(source="images", path=str(root), options={"image_size": 8}))
     assert ds.class_names == ("cats", "dogs") and ds.input_shape == (1, 8, 8)
     x = np.concatenate([ds.x_train, ds.x_test])
-    assert x.dtype == np.float32 and x.min() >= 0 and x.max() <= 1
+    assert x.dtype == np.uint8  # raw pixels; training scales them to [0, 1] on the device
     assert np.bincount(np.concatenate([ds.y_train, ds.y_test])).tolist() == [6, 4]
     rgb = load_dataset(DataConfig(source="images", path=str(root), options={"color": "rgb"}))
     assert rgb.input_shape == (3, 28, 28)
     first_cat = rgb.x_train[rgb.y_train == 0][0]
-    assert np.allclose(first_cat[2], 30 / 255, atol=1e-6)  # blue channel is constant 30
+    assert (first_cat[2] == 30).all()  # blue channel is constant 30
 
 
 def test_unreadable_image_is_named(tmp_path):
@@ -138,8 +138,8 @@ def test_idx_files_raw_and_gzipped(tmp_path, gz):
     ds = load_dataset(DataConfig(source="idx", path=str(img), options={"labels": "labs.idx"}))
     assert ds.input_shape == (1, 28, 28) and ds.class_names == ("0", "1", "2")
     assert len(ds.x_train) + len(ds.x_test) == 30
-    # Each training image is one of the written ones, scaled to [0, 1].
-    written = {tuple((im / 255.0).astype(np.float32).ravel()) for im in images}
+    # Each training image is one of the written ones, as uint8 pixels.
+    written = {tuple(im.ravel()) for im in images}
     assert all(tuple(x.ravel()) in written for x in ds.x_train)
 
 
@@ -151,7 +151,7 @@ def test_idx_folder_with_standard_names_uses_t10k_as_test(tmp_path):
     write_idx(tmp_path / "t10k-labels-idx1-ubyte", labels[:9])
     ds = load_dataset(DataConfig(source="idx", path=str(tmp_path), val_fraction=0.2))
     assert len(ds.x_test) == 9 and len(ds.x_train) + len(ds.x_val) == 30 and len(ds.x_val) == 6
-    assert np.array_equal(ds.x_test[0, 0], (images[0] / 255.0).astype(np.float32))
+    assert np.array_equal(ds.x_test[0, 0], images[0])  # uint8 pixels kept as they are
 
 
 def test_idx_bad_magic_and_truncation_name_the_file(tmp_path):

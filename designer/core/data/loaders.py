@@ -14,12 +14,21 @@ if TYPE_CHECKING:  # config imports the layer specs; only the type is needed her
     from designer.core.training.config import DataConfig
 
 
-def load_dataset(cfg: DataConfig, base_dir: Path | None = None) -> Dataset:
+def load_dataset(
+    cfg: DataConfig, base_dir: Path | None = None, budget_bytes: int | None = None
+) -> Dataset:
     """Load and split the data `cfg` names. Relative paths are resolved against `base_dir` (the
-    project's folder). Every problem is a DataError naming the file, and the row and column."""
+    project's folder). Every problem is a DataError naming the file, and the row and column.
+
+    An image folder whose pixels exceed `budget_bytes` is not decoded here: its splits are
+    StreamedImages, decoded batch by batch while training (same split, same order)."""
     try:
         if cfg.source == "builtin" and cfg.name in downloads.DOWNLOADS:
             return _downloaded(cfg)
+        if cfg.source == "images" and budget_bytes is not None:
+            streamed = _streamed_images(cfg, base_dir, budget_bytes)
+            if streamed is not None:
+                return streamed
         arrays = pipeline.load_arrays(
             cfg.source,
             cfg.name,
@@ -39,6 +48,35 @@ def load_dataset(cfg: DataConfig, base_dir: Path | None = None) -> Dataset:
         # NOTE: an input no check foresaw still gets a message naming the data, not a crash.
         what = f"{type(err).__name__}: {err}"
         raise DataError(f"{cfg.path or cfg.name}: cannot load the data ({what})") from err
+    return to_dataset(arrays)
+
+
+def _streamed_images(cfg: DataConfig, base_dir, budget: int) -> Dataset | None:
+    import numpy as np
+
+    from designer.core.training.recipe import StreamedImages
+
+    where = pipeline.resolve_path("images", cfg.path, base_dir)
+    opts = {**pipeline.SOURCE_DEFAULTS["images"], **cfg.options}
+    files, labels, names, size, mode = pipeline.image_files(where, opts)
+    channels = 1 if mode == "L" else 3
+    need = len(files) * channels * size * size
+    if need <= budget:
+        return None
+    # The split of the in-memory path, computed on file numbers instead of pixels.
+    numbers = np.arange(len(files))
+    data = pipeline._data(where.name, "classification", numbers, np.array(labels), names)
+    arrays = pipeline._finish(data, cfg.test_fraction, cfg.val_fraction, cfg.split_seed)
+    for split in ("train", "val", "test"):
+        picked = arrays[f"x_{split}"]
+        if picked is not None:
+            chosen = [files[int(i)] for i in picked]
+            arrays[f"x_{split}"] = StreamedImages(chosen, size, mode)
+    arrays["input_shape"] = (channels, size, size)
+    arrays["notes"].append(
+        f"streamed from disk: {need / 2**20:.0f} MB of pixels exceed the memory budget "
+        f"of {budget / 2**20:.0f} MB"
+    )
     return to_dataset(arrays)
 
 

@@ -570,8 +570,14 @@ def _npz_pick(path, archive, key):
 
 
 def _read_images(path, target, opts, base_dir):
-    from PIL import Image  # Pillow is only needed for image folders
+    files, labels, class_names, size, mode = image_files(path, opts)
+    x = np.stack([decode_image(file, size, mode) for file in files])
+    return _data(path.name, "classification", x, np.array(labels, np.int64), class_names)
 
+
+def image_files(path, opts):
+    """(files, labels, class names, size, mode) of an image folder, one subfolder per class,
+    without decoding any image (a streamed dataset decodes them batch by batch)."""
     size = _number(path.name, opts, "image_size", 4, 1024)
     mode = {"grayscale": "L", "rgb": "RGB"}[_choice(path.name, opts, "color", ("grayscale", "rgb"))]
     if not path.is_dir():
@@ -581,7 +587,7 @@ def _read_images(path, target, opts, base_dir):
         raise ValueError(
             f"{path}: needs one subfolder per class (at least 2), e.g. cats/ and dogs/"
         )
-    images, labels = [], []
+    found, labels = [], []
     for c, folder in enumerate(classes):
         files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         if not files:
@@ -589,17 +595,23 @@ def _read_images(path, target, opts, base_dir):
                 f"{folder}: class folder '{folder.name}' holds no images "
                 f"({', '.join(IMAGE_SUFFIXES)})"
             )
-        for file in files:
-            try:
-                with Image.open(file) as img:
-                    img = img.convert(mode).resize((size, size), Image.Resampling.BILINEAR)
-                    pixels = np.asarray(img, dtype=np.float64) / 255.0
-            except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
-                raise ValueError(f"{file}: not a readable image ({err})") from None
-            images.append(pixels[None] if pixels.ndim == 2 else pixels.transpose(2, 0, 1))
-            labels.append(c)
-    x, y = np.stack(images), np.array(labels, np.int64)
-    return _data(path.name, "classification", x, y, [p.name for p in classes])
+        found += files
+        labels += [c] * len(files)
+    return found, labels, [p.name for p in classes], size, mode
+
+
+def decode_image(file, size, mode):
+    """One image as uint8 pixels, channels first (1 or 3 × size × size). The training loop
+    scales them to [0, 1] on the device, batch by batch (a quarter of float32's memory)."""
+    from PIL import Image  # Pillow is only needed for image folders
+
+    try:
+        with Image.open(file) as img:
+            img = img.convert(mode).resize((size, size), Image.Resampling.BILINEAR)
+            pixels = np.asarray(img, dtype=np.uint8)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
+        raise ValueError(f"{file}: not a readable image ({err})") from None
+    return pixels[None] if pixels.ndim == 2 else pixels.transpose(2, 0, 1)
 
 
 # --- MNIST-format IDX files ---------------------------------------------------------------------
@@ -685,7 +697,8 @@ def _read_idx_set(path, target, opts, base_dir):
             raise ValueError(f"{images}: {len(x)} images but {labels.name} has {len(y)} labels")
         if x.ndim < 2:
             raise ValueError(f"{images}: images must have at least 2 dims, got {x.shape}")
-        x = x.astype(np.float64) / (255.0 if x.dtype == np.uint8 else 1.0)
+        if x.dtype != np.uint8:  # uint8 pixels stay so: scaled on the device per batch
+            x = x.astype(np.float64)
         parts.append((x[:, None] if x.ndim == 3 else x, y.astype(np.int64)))
     k = max(int(y.max()) for _, y in parts) + 1
     data = _data(path.name, "classification", parts[0][0], parts[0][1], [str(i) for i in range(k)])
@@ -762,7 +775,10 @@ def _finish(data, test_fraction, val_fraction, seed):
         xs, ys = splits.get(split, (None, None))
         if xs is not None and out["mean"] is not None:
             xs = (xs - out["mean"]) / out["std"]
-        out[f"x_{split}"] = None if xs is None else xs.astype(np.float32)
+        keep = xs is not None and xs.dtype == np.uint8  # pixels: scaled on the device
+        if keep and not xs.flags.writeable:  # read from a file buffer: torch wants a copy
+            xs = xs.copy()
+        out[f"x_{split}"] = None if xs is None else xs if keep else xs.astype(np.float32)
         out[f"y_{split}"] = None if ys is None else ys.astype(np.int64 if names else np.float32)
     return out
 

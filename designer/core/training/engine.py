@@ -109,7 +109,7 @@ def _run(model, data, settings, control, device, keep_best, observers):
     """The recipe's Loop, with pause/stop checked and BatchEnd reported between steps."""
     for name in ("x_train", "x_test", "x_val"):
         arr = getattr(data, name)
-        if arr is not None and arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        if isinstance(arr, np.ndarray) and arr.dtype.kind == "f" and not np.isfinite(arr).all():
             raise DataError(f"{data.name}: {name} holds NaN or infinite values")
     width = recipe.place_model(model, data.x_train, settings, device)
 

@@ -22,6 +22,7 @@ from designer.core.layers.spec import Shape, format_shape
 from designer.core.pyformat import literal
 from designer.core.training.config import TrainingConfig
 from designer.core.training.init import initialize
+from designer.core.training.memory import budget_bytes
 
 
 def prepare(project, base_dir: Path | None = None):
@@ -39,7 +40,7 @@ def prepare(project, base_dir: Path | None = None):
     torch.manual_seed(config.seed)
     model, source = build_model(project.graph, project.name)
     initialize(model, config.init, per_layer_init(project.graph, source))
-    data = load_dataset(config.data, base_dir)
+    data = load_dataset(config.data, base_dir, budget_bytes(config))
     data = fit_to_input(data, project.graph, source)
     check_output(data, project.graph, source, config.loss)
     if config.init_from:  # warm start: unchanged layers keep the file's weights

@@ -11,6 +11,7 @@ needs only torch and keeps lines within 88 columns.
 
 import contextlib
 import math
+import os
 import time
 
 import torch
@@ -208,7 +209,7 @@ def num_steps(n: int, batch_size: int) -> int:
 
 def eval_batch_size(x: torch.Tensor, batch_size: int) -> int:
     """Large evaluation batches, bounded to about 16M input values per batch."""
-    per_sample = max(1, x[0].numel()) if len(x) else 1
+    per_sample = max(1, math.prod(x.shape[1:])) if len(x) else 1
     return max(batch_size, min(8192, (1 << 24) // per_sample))
 
 
@@ -220,9 +221,11 @@ def evaluate(model, loss_fn, x, t, y, settings: dict, amp=None):
     size = eval_batch_size(x, settings["batch_size"])
     total = torch.zeros((), device=x.device)
     correct = torch.zeros((), device=x.device, dtype=torch.long)
+    steps = math.ceil(len(x) / size)
+    inputs = batches(x, torch.arange(len(x)), size, steps)
     with torch.inference_mode():
-        for lo in range(0, len(x), size):
-            xb, tb = x[lo : lo + size], t[lo : lo + size]
+        for lo, xb in zip(range(0, len(x), size), inputs, strict=True):
+            tb = t[lo : lo + size]
             with autocast(x.device.type, amp):
                 out = model(xb)
             total += loss_fn(out.float(), tb) * len(xb)
@@ -241,8 +244,70 @@ class LossNotFinite(Exception):
         self.epoch, self.step, self.value, self.split = epoch, step, value, split
 
 
+def to_float(xb: torch.Tensor) -> torch.Tensor:
+    """uint8 pixels become floats in [0, 1], batch by batch on the device."""
+    return xb.float().div_(255) if xb.dtype == torch.uint8 else xb
+
+
+class StreamedImages(torch.utils.data.Dataset):
+    """Image files too large for the memory budget: DataLoader workers decode them with
+    Pillow batch by batch (into pinned memory for CUDA), in the epoch's order. Decoding is
+    the pipeline's (convert, bilinear resize, uint8), so the batches equal the in-memory
+    ones. A slice decodes those samples at once (the dry run)."""
+
+    def __init__(self, files, size: int, mode: str, workers: int | None = None):
+        self.files, self.size, self.mode = [str(f) for f in files], size, mode
+        self.shape = (len(self.files), 1 if mode == "L" else 3, size, size)
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+        self.workers = min(4, cores) if workers is None else workers
+        self.device = torch.device("cpu")
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return torch.stack([self[j] for j in range(*i.indices(len(self)))])
+        from PIL import Image
+
+        with Image.open(self.files[i]) as img:
+            img = img.convert(self.mode).resize((self.size, self.size), Image.BILINEAR)
+            pixels = torch.frombuffer(bytearray(img.tobytes()), dtype=torch.uint8)
+        return pixels.view(self.size, self.size, -1).permute(2, 0, 1).contiguous()
+
+    def batches(self, order: torch.Tensor, batch_size: int, steps: int):
+        """uint8 batches of x[order], `steps` of them, on self.device."""
+        size = batch_size
+        chunks = [order[i * size : (i + 1) * size].tolist() for i in range(steps)]
+        loader = torch.utils.data.DataLoader(
+            self,
+            batch_sampler=chunks,
+            num_workers=self.workers,
+            pin_memory=self.device.type == "cuda",
+            prefetch_factor=4 if self.workers else None,
+        )
+        for xb in loader:
+            yield xb.to(self.device, non_blocking=True)
+
+
+def batches(x, order: torch.Tensor, batch_size: int, steps: int):
+    """The float inputs of each step: slices of x[order] for data held in memory (one
+    gather, views after), DataLoader batches for StreamedImages."""
+    if isinstance(x, StreamedImages):
+        for xb in x.batches(order.cpu(), batch_size, steps):
+            yield to_float(xb)
+        return
+    xs = x[order.to(x.device, non_blocking=True)]
+    for i in range(steps):
+        yield to_float(xs[i * batch_size : (i + 1) * batch_size])
+
+
 def as_inputs(x, device) -> torch.Tensor:
-    """An array of samples as a tensor on `device` (float64 becomes float32)."""
+    """An array of samples as a tensor on `device` (float64 becomes float32); streamed
+    images stay on disk and deliver their batches to `device`."""
+    if isinstance(x, StreamedImages):
+        x.device = torch.device(device)
+        return x  # type: ignore[return-value]  # indexed and sliced like a tensor
     xt = torch.as_tensor(x)
     return (xt.float() if xt.dtype == torch.float64 else xt).contiguous().to(device)
 
@@ -263,7 +328,7 @@ def place_model(model: nn.Module, x_train, settings: dict, device) -> int:
     convs = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
     if device.type == "cuda" and any(isinstance(m, convs) for m in model.modules()):
         torch.backends.cudnn.benchmark = True
-    x_two = as_inputs(x_train[:2], device)
+    x_two = to_float(torch.as_tensor(x_train[:2]).to(device))
     width, step_macs = probe(model, x_two, settings["batch_size"])
     if device.type == "cpu":
         torch.set_num_threads(cpu_threads(step_macs))
@@ -357,8 +422,9 @@ class Loop:
         x, t, y = self.splits["train"]
         self.epoch += 1
         order = epoch_order(len(x), self.generator, self.rank, self.world)
+        inputs = batches(x, order, batch_size, self.steps)
         order = order.to(self.device, non_blocking=True)
-        xs, ts = x[order], t[order]
+        ts = t[order]
         self._labels = None if y is None else y[order]
         self.step_losses = losses = []
         self.done, self._cache = 0, {}
@@ -370,9 +436,9 @@ class Loop:
         preds, threshold = self.preds, self._threshold()
         hooks = [o.on_step for o in self.observers if hasattr(o, "on_step")]
         train_mode(net, s)
-        for i in range(self.steps):
+        for i, xb in zip(range(self.steps), inputs, strict=True):
             lo = i * batch_size
-            xb, tb = xs[lo : lo + batch_size], ts[lo : lo + batch_size]
+            tb = ts[lo : lo + batch_size]
             optimizer.zero_grad(set_to_none=True)
             if amp is None:
                 out = net(xb)
