@@ -149,3 +149,21 @@ def test_find_run_by_folder_or_unique_id(tmp_path, capsys):
     assert "nope: no such run" in capsys.readouterr().err
     info = json.loads((run.path / "run.json").read_text())
     assert info["project"] == "iris_mlp" and info["settings"]["epochs"] == 1
+
+
+def test_a_recorded_run_carries_the_doctors_diagnoses(tmp_path):
+    from designer.core.runs.record import RunRecorder
+    from designer.core.training.engine import train
+    from designer.core.training.prepare import node_of
+
+    project = load_project(iris_file(tmp_path, epochs=8))
+    project.training = dataclasses.replace(project.training, lr=1e-5)  # far too low
+    model, source, data = prepare(project)
+    recorder = RunRecorder(project, tmp_path / "runs", source="app")
+    for event in train(model, data, project.training, node_of=node_of(source)):
+        recorder.observe(event)
+    run = recorder.finish(model)
+    assert run.status == "finished" and run.info["epochs"] == 8
+    keys = [d["key"] for d in run.info["diagnoses"]]
+    assert "lr_too_low" in keys
+    assert list_runs(tmp_path / "runs")[0].info["diagnoses"] == run.info["diagnoses"]

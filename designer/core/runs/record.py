@@ -77,10 +77,12 @@ class RunRecorder:
         elif isinstance(event, Failed):
             self.failed = event
 
-    def finish(self, model=None, status: str | None = None, diagnoses=()) -> store.Run:
+    def finish(self, model=None, status: str | None = None, diagnoses=None) -> store.Run:
         """Write metrics.csv, the weights (when `model` trained) and the completed run.json.
 
         `status` defaults from the events: failed, stopped (by the user) or finished.
+        `diagnoses` (the doctor's, as dicts) default to the curve detectors replayed over the
+        recorded epochs.
         """
         from designer.core.training.run import write_metrics
 
@@ -124,6 +126,8 @@ class RunRecorder:
             }
         if self.failed is not None:
             info["failure"] = {"kind": self.failed.kind, "message": self.failed.message}
+        if diagnoses is None:
+            diagnoses = replay_diagnoses(self.project.training.to_dict(), self.epochs, self.rows)
         info["diagnoses"] = list(diagnoses)
         self.info = store.clean_info(info)
         store.write_info(self.dir, self.info)
@@ -173,6 +177,20 @@ def record_cli_run(project, root, *, epochs=None, device=None, progress=True, ou
             if item.name not in (store.RUN_FILE, store.PROJECT_FILE) and item.is_file():
                 shutil.copyfile(item, out / item.name)
     return result, store.Run(recorder.dir, recorder.info)
+
+
+def replay_diagnoses(settings: dict, epochs: list[dict], rows: list[dict]) -> list[dict]:
+    """The doctor's curve detectors run epoch by epoch over a finished run's metrics, as they
+    would have run live (without layer health or the number of classes, which a recording of
+    events alone doesn't have)."""
+    from designer.core.training.doctor import Context, diagnose
+
+    ctx = Context(settings)
+    found = []
+    for metrics, row in zip(epochs, rows, strict=False):
+        ctx.history.append({"epoch": row.get("epoch"), "lr": row.get("lr")} | metrics)
+        found += [d.to_dict() for d in diagnose(ctx)]
+    return found
 
 
 def _read_json(path: Path) -> dict:
