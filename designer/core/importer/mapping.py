@@ -378,7 +378,25 @@ def _hardtanh_fn(node) -> Layer:
     )
 
 
+def is_chunk(node) -> bool:
+    """x.chunk(n, dim) / torch.chunk: its pieces are taken by getitem, each one Chunk layer."""
+    return isinstance(node, fx.Node) and (
+        (node.op == "call_method" and node.target == "chunk")
+        or (node.op == "call_function" and node.target is torch.chunk)
+    )
+
+
+def _getitem(node) -> Layer:
+    src, index = node.args[0], node.args[1]
+    if not is_chunk(src) or not isinstance(index, int):
+        raise Unmapped("indexing a tensor (x[...]) has no Netcanvas layer")
+    chunks, dim = _arg(src, 1, "chunks"), _arg(src, 2, "dim", 0)
+    params = {"chunks": chunks, "index": index % chunks, "dim": dim}
+    return Layer("chunk", params, [_tensor(src.args[0])])
+
+
 FUNCTIONS: dict[object, Converter] = {
+    operator.getitem: _getitem,
     operator.add: _binary("add"),
     operator.iadd: _binary("add"),
     torch.add: _binary("add"),

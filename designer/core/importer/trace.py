@@ -26,6 +26,7 @@ from designer.core.importer.mapping import (
     MODULES,
     Layer,
     Unmapped,
+    is_chunk,
     torchvision_modules,
 )
 from designer.core.layers import registry
@@ -131,8 +132,8 @@ def _map_nodes(root, fx_graph, modules, functions):
                 )
             )
             continue
-        if _is_size_read(node):
-            continue
+        if _is_size_read(node) or is_chunk(node):
+            continue  # read by the reshape or getitem that uses it
         if node.target in (getattr, operator.getitem) and node.args[0] in failed:
             failed.add(node)  # `.values` of an unmapped op: part of that op's problem
             continue

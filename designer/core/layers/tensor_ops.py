@@ -201,3 +201,41 @@ register(
         passthrough=True,
     )
 )
+
+
+def _chunk_infer(params, in_shapes):
+    x = one_input(in_shapes)
+    axis = _axis(p_int(params, "dim"), len(x))
+    n, i = p_int(params, "chunks"), p_int(params, "index")
+    size = -(-x[axis] // n)  # torch.chunk: pieces of ceil(size / chunks), the last one shorter
+    length = min(size, x[axis] - i * size)
+    if i >= n or length <= 0:
+        raise ShapeError(f"chunk {i} of {n} along dim {params['dim']} of {x[axis]} is empty")
+    out = list(x)
+    out[axis] = length
+    return tuple(out)
+
+
+register(
+    LayerSpec(
+        type_id="chunk",
+        title="Chunk",
+        category="Core",
+        doc="One piece of the input split into `chunks` along dim (x.chunk(2, dim=1)[0]).",
+        params=(
+            ParamSpec("chunks", int, 2, "Number of pieces", minimum=1, maximum=64),
+            ParamSpec("index", int, 0, "Which piece (0 = the first)", minimum=0, maximum=63),
+            ParamSpec("dim", int, 1, "Dimension to split (batch is 0)", **_DIM),  # type: ignore[arg-type]
+        ),
+        infer=_chunk_infer,
+        emit=lambda params, in_shapes: ModuleCode(
+            None,
+            lambda m, xs: (
+                f"{xs[0]}.chunk({params['chunks']}, dim={params['dim']})[{params['index']}]"
+            ),
+        ),
+        key_params=("chunks", "index"),
+        accepts=_ANY,
+        dtype_out="same",
+    )
+)
