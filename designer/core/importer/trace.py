@@ -86,7 +86,10 @@ def trace_module(root: nn.Module, input_shape: tuple[int, ...]) -> Imported:
         from designer.core.importer.mapping import _channel_shuffle
 
         functions[wrapped[0]] = _channel_shuffle
-    root.eval()
+    try:
+        root.eval()
+    except NotImplementedError:  # a torch.export module: already in the mode it was exported in
+        pass
     tracer = _Tracer(modules, wrapped)
     try:
         fx_graph = tracer.trace(root)
