@@ -9,6 +9,7 @@ definition. Everything that has no layer is collected and refused in one ImportR
 
 from __future__ import annotations
 
+import contextlib
 import json
 import linecache
 import operator
@@ -86,10 +87,8 @@ def trace_module(root: nn.Module, input_shape: tuple[int, ...]) -> Imported:
         from designer.core.importer.mapping import _channel_shuffle
 
         functions[wrapped[0]] = _channel_shuffle
-    try:
+    with contextlib.suppress(NotImplementedError):  # a torch.export module has no eval()
         root.eval()
-    except NotImplementedError:  # a torch.export module: already in the mode it was exported in
-        pass
     tracer = _Tracer(modules, wrapped)
     try:
         fx_graph = tracer.trace(root)
