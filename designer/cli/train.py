@@ -47,7 +47,6 @@ def run(args) -> int:
         existing(args.init_from)
         start = str(Path(args.init_from).resolve())
         project.training = dataclasses.replace(project.training, init_from=start)
-        _say_warm_start(project)
     project = _overridden(project, batch_size=args.batch_size, lr=args.lr)
     out = Path(args.out) if args.out else None
     created = _check_out(out) if out is not None else []
@@ -70,16 +69,6 @@ def run(args) -> int:
 
         print(f"TensorBoard scalars: {write_scalars(recorded, args.tensorboard)}")
     return 0
-
-
-def _say_warm_start(project) -> None:
-    """Which layers keep the --init-from weights (a dry run of the same matching)."""
-    from designer.core.compiler import build_model
-    from designer.core.pretrained import warm_start_file
-
-    model, source = build_model(project.graph, project.name)
-    report = warm_start_file(model, project.graph, source, project.training.init_from)
-    print(f"Warm start from {Path(project.training.init_from).name}: {report.summary()}")
 
 
 def _overridden(project, **overrides):

@@ -110,6 +110,9 @@ class TrainingPanel(QWidget):
         run_layout = QVBoxLayout(run)
         run_layout.addLayout(buttons)
         run_layout.addWidget(self.start_from)
+        self.memory = _text_label("")  # the run's memory plan, shown as it starts
+        self.memory.setToolTip("Estimated memory: data, weights, gradients, optimizer state")
+        run_layout.addWidget(self.memory)
         run_layout.addWidget(self.progress)
         run_layout.addWidget(self.status)
         run_layout.addWidget(self.message)
@@ -216,6 +219,7 @@ class TrainingPanel(QWidget):
         base = project.path.parent if project.path else None
         worker = TrainingWorker(project, base, start_from)
         worker.warm_started.connect(self._on_warm_start)
+        worker.planned.connect(self._on_planned)
         worker.started.connect(self._on_started)
         worker.batch.connect(self._on_batch)
         worker.epoch.connect(self._on_epoch)
@@ -288,6 +292,10 @@ class TrainingPanel(QWidget):
             f"Training on {event.device}: {event.num_params:,} parameters, "
             f"{event.train_size:,} training / {event.test_size:,} test samples"
         )
+
+    def _on_planned(self, text: str) -> None:
+        if self._current():
+            self.memory.setText(text[0].upper() + text[1:])
 
     def _on_warm_start(self, report) -> None:
         if self._current():

@@ -43,6 +43,7 @@ class TrainingWorker(QObject):
     finished = Signal(object)  # Finished
     failed = Signal(object)  # Failed
     warm_started = Signal(object)  # CarryReport: which layers kept the start weights
+    planned = Signal(str)  # the memory plan: data, weights, gradients, optimizer, where
     done = Signal()
 
     def __init__(self, project: Project, base_dir: Path | None = None, start_from=None) -> None:
@@ -129,6 +130,9 @@ class TrainingWorker(QObject):
             state, types = self._start_from
             new_types = layer_types(self._project.graph, source)
             self.warm_started.emit(carry_over(model, state, types, new_types))
+        from designer.core.training.run import memory_line
+
+        self.planned.emit(memory_line(model, dataset, config))
         self.trained_types = layer_types(self._project.graph, source)
         self.frozen = source.frozen
         signals = {

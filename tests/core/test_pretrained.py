@@ -152,9 +152,10 @@ def test_train_init_from_keeps_the_unchanged_layers_of_a_trained_run(tmp_path, c
     edited = save_project(project, tmp_path / "renamed.netcanvas")
     capsys.readouterr()
     assert main(["train", str(edited), "--epochs", "1", "--init-from", str(weights)]) == 0
-    said = capsys.readouterr().out
+    said = capsys.readouterr().err
+    assert said.startswith("note: memory: data ")  # train's first line: the memory plan
     assert (
-        "Warm start from weights.safetensors: 1 layer kept its weights; 1 starts fresh: classes"
+        "warm start from weights.safetensors: 1 layer kept its weights; 1 starts fresh: classes"
         in said
     )
 

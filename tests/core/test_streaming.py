@@ -84,4 +84,4 @@ def test_the_memory_plan_counts_data_weights_gradients_and_optimizer_state(folde
     params = sum(q.numel() for q in model.parameters())
     assert estimate.weights == params * 4 and estimate.grads == params * 4
     assert estimate.optimizer == 2 * params * 4  # Adam: two moments
-    assert estimate.text().startswith("memory: data 1.1 MB (in memory) · weights 0.4 MB")
+    assert estimate.text().startswith("memory: data 1.1 MB (in memory), weights 384.1 kB")

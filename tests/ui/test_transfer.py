@@ -76,6 +76,7 @@ def test_pretrained_weights_on_one_layer_then_a_frozen_warm_start(qtbot, window,
     window.transfer.set_frozen(True, [hidden])
     with qtbot.waitSignal(panel.training_stopped, timeout=TIMEOUT):
         assert panel.start()
+    assert panel.memory.text().startswith("Memory: data ")  # shown as the run starts
     state = panel.trained_state()
     assert torch.equal(state["hidden.weight"], donor["hidden.weight"])  # frozen: untouched
     assert torch.equal(state["hidden.bias"], donor["hidden.bias"])

@@ -35,12 +35,17 @@ class MemoryPlan:
     where: str  # "on device", "in memory" or "streamed"
 
     def text(self) -> str:
-        """ "memory: data 12.0 MB (on device) · weights 44.6 MB · gradients 0.0 MB · …"."""
+        """ "memory: data 12 MB (on device), weights 45 MB, gradients 8 kB, optimizer 16 kB"."""
         return (
-            f"memory: data {self.data / MB:.1f} MB ({self.where}) · weights "
-            f"{self.weights / MB:.1f} MB · gradients {self.grads / MB:.1f} MB · optimizer "
-            f"{self.optimizer / MB:.1f} MB"
+            f"memory: data {_size(self.data)} ({self.where}), weights {_size(self.weights)}, "
+            f"gradients {_size(self.grads)}, optimizer {_size(self.optimizer)}"
         )
+
+
+def _size(n: int) -> str:
+    if n < MB:
+        return f"{n / 1024:.1f} kB"
+    return f"{n / MB:.1f} MB" if n < 1024 * MB else f"{n / (1024 * MB):.2f} GB"
 
 
 def plan(model, data, config, device: str = "cpu") -> MemoryPlan:

@@ -40,6 +40,10 @@ def train_to_dir(
     started = finished = None
     elapsed = 0.0
     bar = _Bar(progress)
+    bar.note(memory_line(model, data, config))  # the first line: what the run will hold
+    for note in data.notes:
+        if note.startswith(("warm start", "streamed")):
+            bar.note(note)
     try:
         for event in train(model, data, config, node_of=node_of(source)):
             if isinstance(event, Failed):
@@ -135,7 +139,7 @@ class _Bar:
         if self.enabled:
             from rich.console import Console
 
-            Console(stderr=True, highlight=False).print(f"note: {text}")
+            Console(stderr=True, highlight=False).print(f"note: {text}", soft_wrap=True)
 
     def start(self, total: int, epochs: int) -> None:
         if not self.enabled:
@@ -160,3 +164,15 @@ class _Bar:
     def stop(self) -> None:
         if self.progress is not None:
             self.progress.stop()
+
+
+def memory_line(model, data, config) -> str:
+    """The memory plan of a run, for `train`'s first line and the app before it starts."""
+    from designer.core.training.memory import plan
+    from designer.core.training.recipe import pick_device
+
+    try:
+        device = pick_device(config.device).type
+    except ValueError:
+        device = "cpu"
+    return plan(model, data, config, device).text()
