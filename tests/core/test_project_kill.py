@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -55,9 +56,13 @@ def test_killed_saves_leave_old_or_new_file(tmp_path):
         )
         try:
             assert proc.stdout.readline().strip() != "", "the saver died before its first save"
-            # Let it run a random while (waiting on the process, not sleeping), then kill it.
+            started = time.monotonic()
+            assert proc.stdout.readline().strip() != "", "the saver died before its second save"
+            period = time.monotonic() - started  # one save, however fast this machine is
+            # Let it run a random while (waiting on the process, not sleeping), then kill it:
+            # anywhere in the next two saves, so either project may be the last one whole.
             with pytest.raises(subprocess.TimeoutExpired):
-                proc.wait(timeout=rng.uniform(0.0, 0.08))
+                proc.wait(timeout=rng.uniform(0.0, 2 * period))
             proc.send_signal(signal.SIGKILL)
             proc.wait()
         finally:
