@@ -104,13 +104,17 @@ def export_onnx(project: Project, out: PathLike, weights: Weights | None = None)
 
     def write(tmp: Path, dynamic: bool) -> None:
         with _quiet():
+            # NOTE: traced by torch.export first: given dynamic shapes, the ONNX exporter relaxes a
+            # batch the model's code fixes and still labels it dynamic (a model fixed at batch 2
+            # then silently computes garbage for 3); torch.export refuses, and that is reported.
+            dims = _batch_dims(args) if dynamic else None
+            program = torch.export.export(model, args, dynamic_shapes=dims)
             torch.onnx.export(
-                model,
+                program,
                 args,
                 str(tmp),
                 input_names=names,
                 output_names=_output_names(project, source),
-                dynamic_shapes=_batch_dims(args) if dynamic else None,
                 external_data=False,
                 dynamo=True,
                 verbose=False,

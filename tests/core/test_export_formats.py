@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 import torch
 
@@ -127,6 +128,22 @@ def project_with(monkeypatch):
         return Project(graph=g, name="fixed")
 
     return make
+
+
+def test_a_model_that_fixes_the_batch_is_never_exported_as_dynamic_onnx(project_with, tmp_path):
+    import onnx
+    from onnx.reference import ReferenceEvaluator
+
+    project = project_with(lambda x: f"{x}.reshape({EXAMPLE_BATCH}, -1)")
+    done = export(project, "onnx", tmp_path / "fixed.onnx")
+    assert done.notes and done.notes[0].startswith(
+        f"Exported with a fixed batch of {EXAMPLE_BATCH}"
+    )
+    model = onnx.load(str(done.path))
+    (batch,) = model.graph.input[0].type.tensor_type.shape.dim[:1]
+    assert batch.dim_value == EXAMPLE_BATCH and not batch.dim_param  # what the file claims
+    got = ReferenceEvaluator(model).run(None, {model.graph.input[0].name: np.ones((2, 4), "f")})
+    assert got[0].shape == (EXAMPLE_BATCH, 4)
 
 
 def test_a_model_that_fixes_the_batch_exports_statically_and_says_so(
