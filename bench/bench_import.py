@@ -35,7 +35,18 @@ FAMILIES = [
     "mobilenet_v3_small", "mnasnet0_5", "efficientnet_b0", "regnet_x_400mf", "convnext_tiny",
     "vit_b_16", "swin_t", "maxvit_t",
 ]  # fmt: skip
-FIXED_224 = ("vit", "swin", "maxvit")  # these only take their training resolution
+FIXED_224 = ("vit", "swin", "maxvit")
+TABLE_NOTES = """
+Notes:
+- *same graph* is "no" for EfficientNet because torch has no StochasticDepth module: it is
+  exported as `nn.Identity` (what it computes in eval mode), which imports back as Identity.
+- inception_v3 and googlenet are built with `aux_logits=False` (the auxiliary heads only run in
+  training and are not part of the eval graph).
+- Refused: ConvNeXt (LayerNorm2d calls F.layer_norm on its own parameters, and the layer scale
+  is a free parameter), ViT (free class token and position embedding; fx traces into
+  nn.MultiheadAttention), Swin (relative position bias tables, roll, masks), MaxViT (window
+  partitions computed from sizes). Each reason above is the importer's own message.
+"""  # these only take their training resolution
 
 
 def input_shape(name: str) -> tuple[int, int, int]:
@@ -207,7 +218,7 @@ def _write(rows: list[dict], every: bool) -> None:
         "batch of 2, exported as Python, given the weights, imported again and compared again "
         "(graph and outputs). *layers* counts every layer through every block use.\n\n"
         f"**{len(ok)} of {len(rows)} imported; {len(same)} with identical parameter counts and "
-        "outputs within 1e-5 after the round trip.**\n\n" + _table(rows)
+        "outputs within 1e-5 after the round trip.**\n\n" + _table(rows) + TABLE_NOTES
     )
     DOC.write_text(text, encoding="utf-8")
     import json

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 
@@ -109,6 +110,10 @@ def copy_weights(original, model, weights_of: dict[str, str], module_paths: dict
     state = {}
     for path, qual in weights_of.items():
         prefix = module_paths[path]
+        if isinstance(qual, dict):  # torch.export: each tensor's attribute
+            for key, target in qual.items():
+                state[f"{prefix}.{key}"] = functools.reduce(getattr, target.split("."), original)
+            continue
         for key, tensor in original.get_submodule(qual).state_dict().items():
             state[f"{prefix}.{key}"] = tensor
     missing, unexpected = model.load_state_dict(state, strict=False)

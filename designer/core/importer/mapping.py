@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -26,6 +26,7 @@ class Layer:
     type_id: str
     params: dict
     inputs: list  # fx nodes feeding the layer, in port order
+    weights: dict = field(default_factory=dict)  # its tensor name -> attribute (torch.export)
 
 
 Converter = Callable[..., Layer]

@@ -17,6 +17,7 @@ import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import torch
 from torch import fx, nn
 
 from designer.core.errors import NetcanvasError
@@ -90,10 +91,19 @@ def trace_module(root: nn.Module, input_shape: tuple[int, ...]) -> Imported:
     with contextlib.suppress(NotImplementedError):  # a torch.export module has no eval()
         root.eval()
     tracer = _Tracer(modules, wrapped)
-    try:
-        fx_graph = tracer.trace(root)
-    except Exception as e:  # noqa: BLE001 - any tracing failure is reported, with its line
-        raise ImportRefused(_trace_failure(e)) from None
+    exported = isinstance(root, fx.GraphModule) and any(
+        isinstance(n.target, torch._ops.OpOverload) for n in root.graph.nodes
+    )
+    if exported:  # a torch.export graph: aten ops, already traced
+        from designer.core.importer.aten import ATEN
+
+        fx_graph: fx.Graph = root.graph  # type: ignore[assignment]
+        functions = {**functions, **ATEN}
+    else:
+        try:
+            fx_graph = tracer.trace(root)
+        except Exception as e:  # noqa: BLE001 - any tracing failure is reported, with its line
+            raise ImportRefused(_trace_failure(e)) from None
     items, problems, placeholders, output = _map_nodes(root, fx_graph, modules, functions)
     if problems:
         raise ImportRefused(_refusal(problems))
@@ -120,9 +130,23 @@ def _map_nodes(root, fx_graph, modules, functions):
             continue
         if node.op == "output":
             output = node.args[0]
+            if isinstance(output, tuple | list) and len(output) == 1:
+                output = output[0]  # torch.export returns a flat tuple
             continue
         scope = tuple(node.meta.get("nn_module_stack", {}))
+        name = None
+        if isinstance(node.target, torch._ops.OpOverload):  # torch.export: root and leaf in it
+            stack = list(node.meta.get("nn_module_stack", {}).values())
+            name = stack[-1][0].rsplit(".", 1)[-1] if len(stack) > 1 else None
+            scope = scope[1:-1] if name else scope[1:]
         where = _where(node)
+        if node.op == "call_module" and node.target == "_guards_fn":
+            continue  # torch.export's input checks
+        if node.op == "get_attr" and all(
+            u.op == "call_function" and isinstance(u.target, torch._ops.OpOverload)
+            for u in node.users
+        ):
+            continue  # a stored tensor of an exported layer: checked where it is used
         if node.op == "get_attr":
             problems.append(
                 (
@@ -166,7 +190,7 @@ def _map_nodes(root, fx_graph, modules, functions):
                 if convert is None:
                     raise Unmapped(f"function {_qual(node.target)} has no Netcanvas layer")
                 layer = convert(node)
-                items.append(_Item(i, node, layer, _base_name(what), scope))
+                items.append(_Item(i, node, layer, name or _base_name(what), scope))
                 continue
             if node.op == "call_method":
                 convert = METHODS.get(node.target)
@@ -338,6 +362,8 @@ class _Builder:
                 pending.append((node.id, it.layer.inputs))
                 if it.module:
                     paths[node.id] = it.module
+                elif it.layer.weights:
+                    paths[node.id] = it.layer.weights
                 continue
             key, group = payload
             members = {it.node for it in group}
