@@ -1,7 +1,9 @@
 """Canvas on synthetic graphs of 100, 500 and 2,000 layers, in the real main window (offscreen):
 building the scene up to the first paint, frame times while panning and while dragging a card,
 revalidating after one parameter edit, and auto layout. Then the 500-layer graph again with other
-render settings (item cache, scene index, an OpenGL viewport) for comparison.
+render settings (item cache, scene index, an OpenGL viewport) for comparison. Then the layered
+layout itself (igraph, grandalf, the previous one-row layout) and how legible every example is
+when it opens in a 1400×900 window.
 """
 
 from __future__ import annotations
@@ -55,6 +57,16 @@ NOTES = f"""
   frame called Python `paint()` for each edge (~30 µs, antialiased, with its label) and for
   every port. Below the low-detail zoom the view now hides the ports and edges draw as plain
   aliased lines: 500 layers 32-38 → about 8 ms, 2,000 layers 104 → about 33 ms.
+- *layout*: the 500-layer graph laid out by designer.core.layout (igraph's Sugiyama layer
+  assignment and ordering, wrapped into columns for the 1400×900 canvas), by grandalf's
+  SugiyamaLayout (the other maintained candidate; only its own layers, not wrapped) and by the
+  previous Auto-Layout (columns by depth in one row, kept here as the reference). *crossings*:
+  pairs of edges that cross, each edge drawn as its route (designer.core.layout.route, around
+  the cards). *aspect*: bounding-box width / height (the canvas is about 1.3).
+- *open*: each example (and a ResNet-18-sized test graph, tests/ui/graphs.py) opened in the
+  1400×900 window: the smallest on-screen height of a card name (the font's pixel size times
+  the zoom, from the scene and view transforms; target ≥ 9 px) and the share of cards fully
+  inside the viewport (target 100 %).
 - Absolute times on this shared 2-core machine are noisy; compare rows of one run.
 """
 
@@ -216,10 +228,139 @@ def _opengl_row() -> dict:
     return row(metric, "available: not measured (see notes)")
 
 
+def previous_row_layout(graph) -> dict:
+    """The Auto-Layout before the layered one (reference only): a column per longest-path
+    depth, left to right in one row, rows ordered by the parents' mean."""
+    parents: dict[str, list[str]] = {k: [] for k in graph.nodes}
+    for e in graph.edges:
+        parents[e.dst].append(e.src)
+    depth: dict[str, int] = {}
+    for node in graph.topological():
+        depth[node.id] = max((depth[p] + 1 for p in parents[node.id]), default=0)
+    columns: dict[int, list[str]] = {}
+    for node_id, d in depth.items():
+        columns.setdefault(d, []).append(node_id)
+    row_of: dict[str, float] = {}
+    pos = {}
+    for d in sorted(columns):
+        ids = sorted(
+            columns[d],
+            key=lambda k: sum(row_of.get(p, 0.0) for p in parents[k]) / max(1, len(parents[k])),
+        )
+        for k, node_id in enumerate(ids):
+            row_of[node_id] = k - (len(ids) - 1) / 2
+            pos[node_id] = (d * 260.0, row_of[node_id] * 120.0)
+    return pos
+
+
+def _grandalf(graph) -> tuple[float, dict] | None:
+    try:
+        from grandalf.graphs import Edge as GEdge
+        from grandalf.graphs import Graph as GGraph
+        from grandalf.graphs import Vertex
+        from grandalf.layouts import SugiyamaLayout
+    except ImportError:
+        return None
+
+    class View:
+        w, h = 200.0, 68.0
+
+    began = time.perf_counter()
+    vertices = {k: Vertex(k) for k in graph.nodes}
+    for v in vertices.values():
+        v.view = View()
+    g = GGraph(
+        list(vertices.values()), [GEdge(vertices[e.src], vertices[e.dst]) for e in graph.edges]
+    )
+    sug = SugiyamaLayout(g.C[0])
+    sug.init_all()
+    sug.draw()
+    ms = _ms(began)
+    return ms, {k: (v.view.xy[0] - 100.0, v.view.xy[1] - 34.0) for k, v in vertices.items()}
+
+
+def layout_rows(n: int = TARGET_SIZE) -> list[dict]:
+    from designer.core import layout
+
+    graph = synthetic_graph(n)
+    times = []
+    for _ in range(3):  # the fastest of three: the machine is shared
+        began = time.perf_counter()
+        shipped = layout.layered_layout(graph).positions
+        times.append(_ms(began))
+    ms = min(times)
+    results = [("igraph Sugiyama, wrapped (shipped)", ms, shipped)]
+    grand = _grandalf(graph)
+    if grand is not None:
+        results.append(("grandalf Sugiyama, one stack", grand[0], grand[1]))
+    began = time.perf_counter()
+    old = previous_row_layout(graph)
+    results.append(("previous row layout", _ms(began), old))
+    rows = []
+    for name, ms, pos in results:
+        rects = [
+            (*pos[k], *layout.card_size(graph.nodes[k].spec, graph.nodes[k].params)) for k in pos
+        ]
+        box = layout.bounding(rects)
+        crossings = layout.crossings(graph, pos)
+        rows.append(
+            row(
+                f"layout {n} layers: {name}",
+                f"{ms:,.0f} ms · {crossings} crossings · aspect {box[2] / box[3]:.2f} "
+                f"({box[2]:,.0f}×{box[3]:,.0f})",
+            )
+        )
+    return rows
+
+
+def open_rows(tmp: Path) -> list[dict]:
+    from designer.core.examples import example_path, list_examples
+    from designer.core.project_io import load_project
+    from tests.ui.graphs import resnet18
+
+    app = _app()
+    window = _window(tmp)
+    window.resize(1400, 900)
+    app.processEvents()
+    window._default_dock_sizes()
+    for _ in range(3):
+        app.sendPostedEvents()
+        app.processEvents()
+    view = window.canvas
+    rows = []
+    projects = [
+        (name, lambda n=name: load_project(example_path(n))) for name, _, _ in list_examples()
+    ]
+    for name, make in [*projects, ("resnet18 (70 layers)", resnet18)]:
+        window.set_project(make())
+        app.processEvents()
+        vp = view.viewport().rect()
+        items = list(view.canvas_scene.nodes.values())
+        inside = sum(
+            vp.contains(view.mapFromScene(i.sceneBoundingRect()).boundingRect()) for i in items
+        )
+        px = view.smallest_name_px()
+        share = inside / len(items)
+        rows.append(
+            row(
+                f"open {name}: smallest card name, cards in view",
+                f"{px:.1f} px · {share:.0%} (zoom {view.zoom():.2f})",
+                "≥ 9 px · 100 %",
+                px >= 9.0 and share == 1.0,
+            )
+        )
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+    return rows
+
+
 def run() -> list[dict]:
     _app()
     rows: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in SIZES:
             rows += measure(n, Path(tmp))
+        rows += layout_rows()
+        rows += open_rows(Path(tmp))
     return rows
