@@ -123,6 +123,10 @@ class MainWindow(QMainWindow):
         self._build_central()
         self._build_docks()
         self.perspectives = Perspectives(self, self.docks, self.settings, STATE_VERSION)
+        # The canvas changes size with the perspective: show the whole graph again after.
+        self.perspectives.changed.connect(
+            lambda _name: QTimer.singleShot(0, lambda: self.canvas.fit_to_view(readable=True))
+        )
         self._build_menus()
         self._build_status()
         doc = self.document

@@ -127,6 +127,7 @@ class TrainingPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
         document.project_replaced.connect(self._on_project_replaced)
+        document.analysis_changed.connect(lambda _a: self._update_buttons())
         self.reload()
 
     # -- public API ------------------------------------------------------------------------
@@ -271,6 +272,8 @@ class TrainingPanel(QWidget):
         self.plots.clear(keep_ghost=False)
         self.message.hide()
         self.status.setText("Ready")
+        self.progress.reset()
+        self.progress.setFormat("")
         self.reload()
 
     # -- worker signals (GUI thread) -------------------------------------------------------
@@ -400,7 +403,14 @@ class TrainingPanel(QWidget):
 
     def _update_buttons(self) -> None:
         running = self._worker is not None
-        self.start_button.setEnabled(not running)
+        # An invalid graph can't train: Start says why instead of failing when pressed.
+        errors = self.document.analysis.errors
+        self.start_button.setEnabled(not running and not errors)
+        self.start_button.setToolTip(
+            f"Fix first: {errors[0].message}"
+            if errors and not running
+            else "Train the model on the canvas with these settings"
+        )
         self.stop_button.setEnabled(running and not self._worker.control.stopped)
         self.pause_button.setEnabled(running and not self._worker.control.stopped)
         paused = running and self._worker.paused

@@ -2,7 +2,8 @@
 
 Drags Input and Linear from the palette onto the canvas (a true Qt drag and drop), wires the
 Input's output port to the Linear's input port with the mouse, saves with Ctrl+S and checks
-the file. The app runs in a subprocess; a test hook (NETCANVAS_TEST_PROBE) answers each line the test
+the file; then adds a layer by search with real keys (Tab on the canvas, type, Enter) and checks
+it lands where the cursor was. The app runs in a subprocess; a test hook (NETCANVAS_TEST_PROBE) answers each line the test
 writes to its stdin with one JSON line on its stdout: where things are on screen. The test
 blocks on that pipe (with a deadline), never on a timer.
 """
@@ -206,3 +207,17 @@ def test_drag_layers_connect_and_save_with_real_mouse(app):
     edge = data["edges"][0]
     assert types[edge["src"]] == "input" and types[edge["dst"]] == "linear"
     assert (edge["src_port"], edge["dst_port"]) == ("y", "x")
+
+    # Add by search, with real keys: click empty canvas, Tab, type, Enter.
+    spot = (x0 + w // 2, y0 + h // 5)
+    app.xdotool("mousemove", *spot)
+    app.xdotool("click", 1)
+    app.xdotool("key", "Tab")
+    app.xdotool("type", "--delay", "40", "dropout")
+    app.xdotool("key", "Return")
+    layout = app.layout_until(lambda g: len(g["types"]) == 3, "the searched layer to be added")
+    assert sorted(layout["types"].values()) == ["dropout", "input", "linear"]
+    new = layout["nodes"][_node_of_type(layout, "dropout")]
+    # placed at the cursor: its input port sits within a card's width of where Tab was pressed
+    px, py = new["in:x"]
+    assert abs(px - spot[0]) < 200 and abs(py - spot[1]) < 120, (new, spot)

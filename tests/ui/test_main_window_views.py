@@ -178,3 +178,19 @@ def test_frames_and_comments_are_drawn_undoable_and_survive_save_and_load(make_w
     assert len(other.document.project.notes.notes) == 1
     other.document.undo()
     assert len(other.document.project.notes.notes) == 2
+
+
+def test_start_is_disabled_on_an_invalid_graph_with_the_reason(make_window):
+    from designer.core.graph import Edge
+
+    window = make_window()
+    panel = window.training_panel
+    doc = window.document
+    i = doc.add_node("input", (0, 0))
+    fc = doc.add_node("linear", (0, 120))
+    doc.connect(Edge(i, fc))
+    assert not panel.start_button.isEnabled()
+    assert "Output" in panel.start_button.toolTip()  # the first error, as the reason
+    o = doc.add_node("output", (0, 240))
+    doc.connect(Edge(fc, o))
+    assert panel.start_button.isEnabled()

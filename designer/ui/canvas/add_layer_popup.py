@@ -39,13 +39,13 @@ class AddLayerPopup(QFrame):
         self.edit = QLineEdit(placeholderText="Search layers…")
         self.edit.setClearButtonEnabled(True)
         self.list = QListWidget()
-        self.list.setMinimumHeight(260)
+        self.list.setMinimumHeight(60)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.title)
         layout.addWidget(self.edit)
         layout.addWidget(self.list)
-        self.resize(280, 340)
+        self.setFixedWidth(280)
         self._type_ids: list[str] = []
         self.edit.textChanged.connect(self._fill)
         self.edit.returnPressed.connect(self._choose_current)
@@ -77,6 +77,10 @@ class AddLayerPopup(QFrame):
             self.list.addItem(item)
         if self.list.count():
             self.list.setCurrentRow(0)
+        # As tall as the matches (up to 14 rows): no empty box under a short list.
+        rows = max(3, min(self.list.count(), 14))
+        self.list.setFixedHeight(rows * max(18, self.list.sizeHintForRow(0)) + 6)
+        self.adjustSize()
 
     def _choose_current(self) -> None:
         item = self.list.currentItem()
