@@ -194,3 +194,16 @@ def test_start_is_disabled_on_an_invalid_graph_with_the_reason(make_window):
     o = doc.add_node("output", (0, 240))
     doc.connect(Edge(fc, o))
     assert panel.start_button.isEnabled()
+
+
+def test_fit_to_window_keeps_every_name_readable_on_150_layers(make_window):
+    from bench.common import synthetic_graph
+    from designer.core.project import Project
+
+    window = make_window()
+    window.set_project(Project(synthetic_graph(150), "wide"))
+    window.document.auto_layout()  # Ctrl+L: layers wrapped to this canvas
+    window.canvas.fit_to_view()  # F
+    smallest, inside = legibility(window)
+    assert inside == 1.0 and smallest >= 9.0, (inside, smallest)
+    assert not window.canvas.minimap.isVisible()  # nothing left to navigate to

@@ -45,7 +45,7 @@ _FLAGS = (
 )
 NAMES = 0.08  # below this zoom a card is a plain coloured box
 NAME_PX, SUB_PX = 14, 12  # text sizes of the full card, in pixels at 100 %
-NAME_ONLY_MAX_PX = 30.0  # the name alone may grow up to this (scene pixels)
+NAME_ONLY_MAX_PX = 36.0  # the name alone may grow up to this (scene pixels)
 ON_SCREEN_PX = 11.0  # ... aiming at this height on screen
 STRIPE = 6.0
 

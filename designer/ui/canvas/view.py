@@ -193,8 +193,9 @@ class CanvasView(QGraphicsView):
             return
         self.set_zoom(fit)
         self.centerOn(rect.center())
-        if readable:
-            self.set_minimap_visible(False)
+        self.set_minimap_visible(
+            False
+        )  # the whole graph is in view: the minimap would only cover it
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         steps = event.angleDelta().y() / 120.0
