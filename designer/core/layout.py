@@ -329,7 +329,7 @@ def crossings(graph: Graph, positions: Mapping[str, Pos], direction: Direction =
         k: (*positions[k], *card_size(graph.nodes[k].spec, graph.nodes[k].params, direction))
         for k in graph.nodes
     }
-    index = _Grid(rects)
+    index = CardIndex(rects)
     segs: list[tuple[int, Pos, Pos]] = []
     for n, e in enumerate(graph.edges):
         skip = {e.src, e.dst}
@@ -353,17 +353,21 @@ def crossings(graph: Graph, positions: Mapping[str, Pos], direction: Direction =
     return len(crossed)
 
 
-class _Grid:
-    """Cards bucketed by 400-unit cells, for obstacle queries without Qt's scene index."""
+class CardIndex:
+    """Card rectangles bucketed by 400-unit cells: obstacle queries for edge routing in time
+    proportional to the cards near the query, updated in place when a card moves.
+
+    # NOTE: Qt's scene index is no substitute: a query after any item moved rebuilds the whole
+    # BSP tree, which made routing while building or laying out 500 layers quadratic.
+    """
 
     CELL = 400.0
 
-    def __init__(self, rects: Mapping[str, Rect]) -> None:
-        self.rects = rects
-        self.cells: dict[tuple[int, int], list[str]] = {}
-        for k, r in rects.items():
-            for cell in self._cells(r):
-                self.cells.setdefault(cell, []).append(k)
+    def __init__(self, rects: Mapping[str, Rect] | None = None) -> None:
+        self.rects: dict[str, Rect] = {}
+        self.cells: dict[tuple[int, int], set[str]] = {}
+        for k, r in (rects or {}).items():
+            self.put(k, r)
 
     def _cells(self, r: Rect) -> Iterable[tuple[int, int]]:
         c = self.CELL
@@ -371,12 +375,39 @@ class _Grid:
             for j in range(math.floor(r[1] / c), math.floor((r[1] + r[3]) / c) + 1):
                 yield (i, j)
 
+    def put(self, key: str, r: Rect) -> None:
+        old = self.rects.get(key)
+        if old == r:
+            return
+        if old is not None:
+            self.remove(key)
+        self.rects[key] = r
+        for cell in self._cells(r):
+            self.cells.setdefault(cell, set()).add(key)
+
+    def remove(self, key: str) -> None:
+        r = self.rects.pop(key, None)
+        if r is None:
+            return
+        for cell in self._cells(r):
+            bucket = self.cells.get(cell)
+            if bucket is not None:
+                bucket.discard(key)
+                if not bucket:
+                    del self.cells[cell]
+
+    def clear(self) -> None:
+        self.rects.clear()
+        self.cells.clear()
+
     def query(self, r: Rect, skip: set[str]) -> list[Rect]:
+        """Rectangles of the cards meeting `r`, except those in `skip`."""
         seen: set[str] = set()
         out = []
         for cell in self._cells(r):
             for k in self.cells.get(cell, ()):
-                if k not in seen and k not in skip and overlaps(self.rects[k], r):
+                if k not in seen and k not in skip:
                     seen.add(k)
-                    out.append(self.rects[k])
+                    if overlaps(self.rects[k], r):
+                        out.append(self.rects[k])
         return out

@@ -126,8 +126,14 @@ class EdgeItem(QGraphicsItem):
         elif self.error:
             color = ERROR_COLOR
         else:
-            color = QColor(pal.color(QPalette.ColorRole.Text))
-            color.setAlphaF(0.65)
+            # NOTE: an opaque mix of text and background, not a translucent pen: blending an
+            # antialiased stroke costs several times more per edge while panning.
+            text, window = pal.color(QPalette.ColorRole.Text), pal.color(QPalette.ColorRole.Window)
+            color = QColor(
+                round(text.red() * 0.65 + window.red() * 0.35),
+                round(text.green() * 0.65 + window.green() * 0.35),
+                round(text.blue() * 0.65 + window.blue() * 0.35),
+            )
         painter.setPen(QPen(color, 2.6 if self.isSelected() else 1.8))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._path)

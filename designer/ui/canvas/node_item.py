@@ -223,6 +223,9 @@ class NodeItem(QGraphicsItem):
         if size != self._size:
             self.prepareGeometryChange()
             self._size = size
+            scene = self.scene()
+            if scene is not None and hasattr(scene, "index_card"):
+                scene.index_card(self)
         self._name_lines, self._name_fit = fit_name(self.name, size)
         self._sync_ports(tuple(spec.input_ports(node.params)), tuple(spec.outputs))
         self.badge.setPos(size[0] - BadgeItem.SIZE * 0.6, -BadgeItem.SIZE * 0.4)
@@ -401,7 +404,11 @@ class NodeItem(QGraphicsItem):
                 assert isinstance(p, QPointF)  # a position change carries the new QPointF
                 return QPointF(round(p.x() / GRID) * GRID, round(p.y() / GRID) * GRID)
         elif change is _POS_CHANGED:
-            # NOTE: only this node's edges are re-routed on a move.
+            # NOTE: only this node's edges are re-routed on a move, after the scene's card
+            # index knows the new place.
+            scene = self.scene()
+            if scene is not None and hasattr(scene, "index_card"):
+                scene.index_card(self)
             for edge in self.edges:
                 edge.update_path()
         elif change is _SELECTED_CHANGED:

@@ -22,7 +22,7 @@ from designer.core.graph import (
     NodeRemoved,
 )
 from designer.core.layers.spec import format_shape
-from designer.core.layout import Direction, Rect
+from designer.core.layout import CardIndex, Direction, Rect
 from designer.ui.canvas.edge_item import EdgeItem
 from designer.ui.canvas.node_item import NodeItem
 from designer.ui.canvas.note_items import CommentItem, FrameItem
@@ -47,6 +47,7 @@ class CanvasScene(QGraphicsScene):
         self.low_detail = False  # set by the view while zoomed far out
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.notes: dict[int, FrameItem | CommentItem] = {}
+        self.cards = CardIndex()  # where the cards are, for routing edges around them
         self._unsubscribe = document.graph.subscribe(self._on_event)
         self._unsubscribe_notes = document.project.notes.subscribe(self._on_note)
         document.project_replaced.connect(self._rebuild)
@@ -76,6 +77,7 @@ class CanvasScene(QGraphicsScene):
         self.nodes.clear()
         self.edges.clear()
         self.notes.clear()
+        self.cards.clear()
         self._unsubscribe_notes()
         self._unsubscribe_notes = self.document.project.notes.subscribe(self._on_note)
         self._unsubscribe = self.document.graph.subscribe(self._on_event)
@@ -115,12 +117,13 @@ class CanvasScene(QGraphicsScene):
 
     def cards_in(self, rect: Rect, skip: set[str]) -> list[Rect]:
         """Rectangles of the cards meeting `rect`, except the layers in `skip` (edge routing)."""
-        out = []
-        for item in self.items(QRectF(*rect)):
-            if isinstance(item, NodeItem) and item.node_id not in skip:
-                r = item.card_rect()
-                out.append((r.x(), r.y(), r.width(), r.height()))
-        return out
+        return self.cards.query(rect, skip)
+
+    def index_card(self, item: NodeItem) -> None:
+        """A card moved or changed size (called by the card before its edges re-route)."""
+        if self.nodes.get(item.node_id) is item:
+            r = item.card_rect()
+            self.cards.put(item.node_id, (r.x(), r.y(), r.width(), r.height()))
 
     def card_rects(self) -> list[Rect]:
         return [
@@ -131,6 +134,7 @@ class CanvasScene(QGraphicsScene):
     def _add_node(self, node) -> None:
         item = NodeItem(node, self.direction)
         self.nodes[node.id] = item
+        self.index_card(item)
         self.addItem(item)
         if self.low_detail:
             item.set_ports_visible(False)
@@ -153,6 +157,7 @@ class CanvasScene(QGraphicsScene):
             self._add_node(event.node)
         elif isinstance(event, NodeRemoved):
             item = self.nodes.pop(event.node.id)
+            self.cards.remove(event.node.id)
             self.removeItem(item)
         elif isinstance(event, EdgeAdded):
             self._add_edge(event.edge)
