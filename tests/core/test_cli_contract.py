@@ -151,3 +151,12 @@ def test_no_display_says_so_in_one_line(iris):
     assert result.returncode == 2, result
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("netcanvas: error: no display") and "netcanvas validate" in line
+
+
+def test_validate_clips_a_20_mb_value(tmp_path, capsys):
+    path = tmp_path / "huge.netcanvas"
+    data = {"format_version": 3, "nodes": [], "edges": [], "training": {"optimizer": "x" * 20_000_000}}  # fmt: skip
+    path.write_text(json.dumps(data), "utf-8")
+    assert main(["validate", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert len(out) < 400 and "20,000,000" in out
