@@ -22,9 +22,10 @@ DOC = ROOT / "docs" / "torchvision-import.md"
 ROWS = ROOT / "bench" / "out" / "torchvision-import.json"  # for --redo
 TITLE = "Import of torchvision models (seconds, lower is better)"
 NOTES = """
-- *import* = load the torchvision definition (random weights), trace with torch.fx, map to
-  layers and blocks, shape-check; *layout* = the layered layout of the top level and of every
-  block definition; *weights* = generate the code and carry the tensors over. Input 3×224×224.
+- *build* = torchvision builds the model (random weights); *trace + map + shapes* = torch.fx
+  trace, layers and blocks, shape check; *layout* = the layered layout of the top level and of
+  every block definition; *code + weights* = generate the code and carry the tensors over.
+  Best of 3 after a warm-up, input 3×224×224.
 - Every model's full round trip is in docs/torchvision-import.md.
 """
 
