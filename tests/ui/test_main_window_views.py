@@ -207,3 +207,28 @@ def test_fit_to_window_keeps_every_name_readable_on_150_layers(make_window):
     smallest, inside = legibility(window)
     assert inside == 1.0 and smallest >= 9.0, (inside, smallest)
     assert not window.canvas.minimap.isVisible()  # nothing left to navigate to
+
+
+@pytest.mark.parametrize("typed", ["1e-6", "2.0"])
+def test_the_readme_learning_rates_can_be_typed_and_trained(make_window, qtbot, typed):
+    """The Iris experiment of the README: 1e-6 (a flat curve) and 2.0 (oscillates or diverges,
+    and then says so) are typed into the field and train."""
+    import dataclasses
+
+    from designer.core.examples import build_example
+
+    window = make_window()
+    project = build_example("iris_mlp")
+    project.training = dataclasses.replace(project.training, epochs=2)
+    window.set_project(project)
+    panel = window.training_panel
+    lr = panel.form.editors["lr"]
+    lr.clear()
+    qtbot.keyClicks(lr, typed)
+    qtbot.keyClick(lr, "\r")
+    assert window.document.project.training.lr == pytest.approx(float(typed))
+    assert panel.start_button.isEnabled()
+    with qtbot.waitSignal(panel.training_stopped, timeout=120_000):
+        panel.start_button.click()
+    finished, failed = panel.last_finished, panel.message.text()
+    assert finished is not None or "Training failed" in failed  # ran, or said why it stopped
