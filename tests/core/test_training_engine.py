@@ -287,3 +287,32 @@ def test_fast_epochs_still_feed_the_batch_loss_plot():
     assert len(batches) >= 2
     assert all(math.isfinite(b.loss) for b in batches)
     assert [b.step for b in batches] == sorted(b.step for b in batches)
+
+
+def test_observers_see_every_step_and_can_add_epoch_metrics():
+    class GradientWatch:
+        """What a health check does: read the gradients after each step."""
+
+        def __init__(self):
+            self.steps, self.norms = [], []
+
+        def on_step(self, loop, step, loss):
+            self.steps.append((loop.epoch, step))
+            grads = [p.grad for p in loop.model.parameters() if p.grad is not None]
+            self.norms.append(float(torch.cat([g.flatten() for g in grads]).norm()))
+
+        def on_epoch(self, loop, metrics):
+            metrics["grad_norm"] = sum(self.norms[-loop.steps :]) / loop.steps
+
+    project = example("iris_mlp", epochs=2)
+    model, _, data = prepare(project)
+    watch = GradientWatch()
+    events = list(train(model, data, project.training, observers=[watch]))
+    started = events[0]
+    per_epoch = list(range(1, started.steps_per_epoch + 1))
+    assert watch.steps == [(1, s) for s in per_epoch] + [(2, s) for s in per_epoch]
+    assert all(n > 0 for n in watch.norms)
+    epochs = [e for e in events if isinstance(e, EpochEnd)]
+    assert [e.metrics["grad_norm"] for e in epochs] == pytest.approx(
+        [sum(watch.norms[:8]) / 8, sum(watch.norms[8:]) / 8]
+    )

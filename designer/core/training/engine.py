@@ -1,10 +1,14 @@
 """The training engine: a generator of events (see events.py), fast by design.
 
+The epoch loop itself (steps, evaluation, metrics, scheduler, best epoch, early stopping) is
+recipe.Loop, the very code exported scripts embed; the engine only adds what the app needs
+around it: pause and stop between steps, throttled BatchEnd reports, events, and failures
+mapped to one `Failed`.
+
 NOTE on speed: the data lives on the device as tensors; each epoch shuffles with one gather
-and slices batches as views (no DataLoader, no per-sample collation); step losses are written
-into a device buffer and read back only at report points (a few times a second) and at epoch
-end, which is also where NaN is detected. Evaluation runs under inference_mode in large
-batches. All of this lives in recipe.py, which exported scripts embed, so they run the same.
+and slices batches as views (no DataLoader, no per-sample collation); step losses stay on the
+device and are read back only at report points (a few times a second) and at epoch end,
+which is also where NaN is detected. Evaluation runs under inference_mode in large batches.
 
 NOTE on failures: nothing escapes as an exception; a failure is yielded as `Failed` and the
 model is put back to the weights it had when `train` started (on the CPU).
