@@ -33,8 +33,11 @@ COMMAND_MODULES = (
     "diff",
     "search",
     "import",
+    "check",
+    "lr_find",
+    "evaluate",
 )
-COMMANDS = COMMAND_MODULES
+COMMANDS = tuple(m.replace("_", "-") for m in COMMAND_MODULES)  # lr_find -> `lr-find`
 
 __all__ = ["COMMANDS", "UsageError", "build_parser", "main"]
 
@@ -45,7 +48,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _command(name: str):
-    return importlib.import_module(f"designer.cli.{name}")
+    return importlib.import_module(f"designer.cli.{name.replace('-', '_')}")
 
 
 def build_parser() -> argparse.ArgumentParser:

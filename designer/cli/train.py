@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 from pathlib import Path
 
@@ -20,6 +21,13 @@ def add_arguments(p) -> None:
     p.add_argument("--batch-size", type=int, metavar="N", help="override the project's batch size")
     p.add_argument("--lr", type=float, metavar="RATE", help="override the learning rate")
     p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a training setting for this run (repeatable): --set lr=0.01",
+    )
+    p.add_argument(
         "--out",
         metavar="DIR",
         help="also copy weights and metrics to DIR (every run is recorded under runs/<name>/)",
@@ -36,18 +44,20 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     from designer.core.runs.record import record_cli_run
     from designer.core.runs.store import runs_root
+    from designer.core.training.doctor.remedy import with_settings
 
     path = existing(args.file)
     project = load(path)
     if args.epochs is not None and args.epochs < 1:
         raise UsageError(f"--epochs: expected an integer ≥ 1, got {args.epochs}")
     if args.init_from:
-        import dataclasses
-
         existing(args.init_from)
         start = str(Path(args.init_from).resolve())
         project.training = dataclasses.replace(project.training, init_from=start)
     project = _overridden(project, batch_size=args.batch_size, lr=args.lr)
+    settings = parse_settings(args.set)
+    if settings:  # the run (and its record) trains with these, the file stays as it is
+        project = dataclasses.replace(project, training=with_settings(project.training, settings))
     out = Path(args.out) if args.out else None
     created = _check_out(out) if out is not None else []
     try:
@@ -62,6 +72,9 @@ def run(args) -> int:
     out = out or recorded.path
     shown = ", ".join(f"{k} {num(v)}" for k, v in result.items() if isinstance(v, int | float))
     print(f"Trained {project.name}: {shown}")
+    for d in result["diagnoses"]:  # said in full while training; here the cause and the fix
+        flag = f": try {d['suggested_flag']}" if d.get("suggested_flag") else ""
+        print(f"doctor: {d['title']} (epoch {d['epoch']}){flag}")
     print(f"Wrote {out} (weights: {out / 'weights.safetensors'})")
     print(f"Recorded run {recorded.id} in {recorded.path.parent}")
     if args.tensorboard:
@@ -117,3 +130,28 @@ def _check_out(out: Path) -> list[Path]:
                 folder.rmdir()
         raise UsageError(f"--out {shown}: the folder is not writable: {e.strerror or e}") from None
     return list(reversed(missing))
+
+
+def parse_settings(items: list[str]) -> dict:
+    """`--set key=value` items -> {key: value}, each value checked by the setting's spec."""
+    from designer.core.errors import ParamError
+    from designer.core.training.config import TRAINING_SPECS
+
+    out: dict = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or key not in TRAINING_SPECS:
+            known = ", ".join(TRAINING_SPECS)
+            raise UsageError(f"--set {item}: expected KEY=VALUE with KEY one of {known}")
+        spec = TRAINING_SPECS[key]
+        try:
+            value = (
+                spec.kind(text)
+                if spec.kind is not bool
+                else text.lower() in ("1", "true", "yes", "on")
+            )
+            out[key] = spec.check(value)
+        except (ValueError, ParamError) as err:
+            raise UsageError(f"--set {item}: {err}") from None
+    return out

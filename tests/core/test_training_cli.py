@@ -73,7 +73,8 @@ def test_regression_has_no_accuracy_columns(tmp_path):
     project = load_project(example_path("coffee_regression"))
     result = train_to_dir(project, tmp_path, epochs=2, progress=False)
     assert set(result) == {
-        "epochs", "train_loss", "test_loss", "lr", "best_epoch", "samples_per_second"
+        "epochs", "train_loss", "test_loss", "lr", "best_epoch", "samples_per_second",
+        "diagnoses",
     }  # fmt: skip
     with (tmp_path / "metrics.csv").open(newline="") as f:
         rows = list(csv.DictReader(f))
@@ -93,7 +94,8 @@ def test_a_failed_run_is_one_line_and_exit_code_2(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert re.fullmatch(
         r"netcanvas: error: loss became NaN at epoch \d+, step \d+: "
-        r"learning rate 50 is probably too high",
+        r"learning rate 50 is probably too high; the first non-finite values were the "
+        r"activations of '(hidden|relu|logits)' \(replayed: step \d+\)",
         err[-1],
     )
     assert not (out / "weights.safetensors").exists()

@@ -5,7 +5,8 @@ Files written to the output folder:
   recipe.METRICS order: train_loss, test_loss, [val_loss], [accuracies], lr), then seconds
   (the epoch's wall time);
 - summary.json: project, device, epochs, samples_per_second, final {every metric of the
-  weights written}, best {...}, best_epoch, stopped_early, notes;
+  weights written}, best {...}, best_epoch, stopped_early, notes, diagnoses [{key, title,
+  message, epoch, epochs, evidence, remedies, suggested_flag}] from the training doctor;
 - weights.safetensors: the trained weights (the best epoch's when early stopping is on);
 - a copy of the project file (<name>.netcanvas).
 """
@@ -30,13 +31,18 @@ def train_to_dir(
 ) -> dict:
     """Train `project` (its settings, with `epochs`/`device` overridden for this run only) and
     write the files above into `out_dir`. Returns {epochs, final metrics…, best_epoch,
-    samples_per_second} (the CLI prints it). A failed run raises NetcanvasError with the one-line reason."""
+    samples_per_second, diagnoses} (the CLI prints it). A failed run raises NetcanvasError with
+    the one-line reason. The training doctor watches the run: its diagnoses are printed as they
+    come (stderr) and listed in summary.json."""
+    from designer.core.training.doctor.watch import Diagnosed, context_for, doctored
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     overrides = {k: v for k, v in (("epochs", epochs), ("device", device)) if v is not None}
     config = dataclasses.replace(project.training, **overrides)
     model, source, data = prepare(dataclasses.replace(project, training=config))
     rows: list[dict] = []
+    diagnoses: list[dict] = []
     started = finished = None
     elapsed = 0.0
     bar = _Bar(progress)
@@ -44,9 +50,14 @@ def train_to_dir(
     for note in data.notes:
         if note.startswith(("warm start", "streamed")):
             bar.note(note)
+    ctx = context_for(model, data, config, project.graph, node_of(source))
+    events = doctored(train(model, data, config, node_of=node_of(source)), model, data, config, ctx)
     try:
-        for event in train(model, data, config, node_of=node_of(source)):
-            if isinstance(event, Failed):
+        for event in events:
+            if isinstance(event, Diagnosed):
+                diagnoses.append(event.diagnosis.to_dict())
+                bar.note(_said(diagnoses[-1]))
+            elif isinstance(event, Failed):
                 raise NetcanvasError(event.message)
             if isinstance(event, Started):
                 started = event
@@ -78,6 +89,7 @@ def train_to_dir(
         "best_epoch": finished.best_epoch,
         "stopped_early": finished.stopped_early,
         "notes": notes(config, started.device),
+        "diagnoses": diagnoses,
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return {
@@ -85,7 +97,14 @@ def train_to_dir(
         **summary["final"],
         "best_epoch": finished.best_epoch,
         "samples_per_second": round(summary["samples_per_second"]),
+        "diagnoses": diagnoses,
     }
+
+
+def _said(diagnosis: dict) -> str:
+    """A diagnosis as the CLI prints it: the message, then the flag that applies the fix."""
+    flag = diagnosis.get("suggested_flag")
+    return diagnosis["message"] + (f"\n  try: {flag}" if flag else "")
 
 
 def _final(metrics: dict[str, float]) -> dict[str, float]:
