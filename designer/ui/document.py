@@ -154,6 +154,15 @@ class Document(QObject):
         self.refused.emit(reason)
         return reason
 
+    def push(self, command: cmd.Command) -> str | None:
+        """Push a command built elsewhere (a doctor's remedy) as one undo step; the refusal
+        reason while read-only."""
+        return self._push(command)
+
+    def refuse(self, reason: str) -> str:
+        """Say why an edit can't be done (the `refused` signal); returns `reason`."""
+        return self._refuse(reason)
+
     def _push(self, command: cmd.Command) -> str | None:
         if self._read_only is not None:
             return self._refuse(self._read_only)

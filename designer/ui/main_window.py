@@ -237,6 +237,8 @@ class MainWindow(QMainWindow):
         panel.failed.connect(self.show_training_failure)
         panel.weights_changed.connect(self.inspector.refresh)
         self.experiments.attach(panel)  # every training run is recorded
+        panel.doctor.set_scene(self.canvas.canvas_scene)
+        panel.doctor.select_node.connect(lambda node_id: self.document.select([node_id]))
         return panel
 
     def _build_status(self) -> None:

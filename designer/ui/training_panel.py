@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from designer.core.training.events import BatchEnd, EpochEnd, Failed, Finished, Started
 from designer.ui.dataset_picker import DatasetPicker
+from designer.ui.doctor_panel import DoctorPanel
 from designer.ui.plots import TrainingPlots
 from designer.ui.training_form import SettingsForm
 from designer.ui.training_worker import TrainingWorker
@@ -105,6 +106,10 @@ class TrainingPanel(QWidget):
         self.message.setStyleSheet("color: #d0453a; font-weight: bold;")
         self.message.hide()
         self.plots = TrainingPlots()
+        self.doctor = DoctorPanel(document, self.plots)
+        self.doctor.tabs.insertTab(0, self.plots, "Curves")
+        self.doctor.tabs.setCurrentIndex(0)
+        self.doctor.settings_changed.connect(self.reload)
 
         run = QWidget()
         run_layout = QVBoxLayout(run)
@@ -116,7 +121,9 @@ class TrainingPanel(QWidget):
         run_layout.addWidget(self.progress)
         run_layout.addWidget(self.status)
         run_layout.addWidget(self.message)
-        run_layout.addWidget(self.plots, 1)
+        run_layout.addWidget(
+            self.doctor, 1
+        )  # banners, Check / Find LR, curves and the doctor's views
         # Starts side by side (the default bottom dock); resizeEvent turns it in a tall dock.
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(scroll)
@@ -227,6 +234,7 @@ class TrainingPanel(QWidget):
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
         worker.done.connect(self._on_done)
+        self.doctor.attach(worker)
         self._worker = worker
         self._t0 = time.monotonic()
         self._update_buttons()

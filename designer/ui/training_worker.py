@@ -44,6 +44,9 @@ class TrainingWorker(QObject):
     failed = Signal(object)  # Failed
     warm_started = Signal(object)  # CarryReport: which layers kept the start weights
     planned = Signal(str)  # the memory plan: data, weights, gradients, optimizer, where
+    health = Signal(object)  # HealthSampled (the training doctor)
+    diagnosed = Signal(object)  # Diagnosed
+    boundary = Signal(object)  # BoundaryUpdated (2-D data)
     done = Signal()
 
     def __init__(self, project: Project, base_dir: Path | None = None, start_from=None) -> None:
@@ -56,6 +59,8 @@ class TrainingWorker(QObject):
         self.frozen: tuple[str, ...] = ()  # module paths the run did not train
         self.control = Control()
         self.trained_state: dict | None = None
+        self.lr_suggestion: float | None = None  # from a range test, for the doctor's advice
+        self.layers: dict[str, str] = {}  # model attribute -> node id, once prepared
         self._thread: QThread | None = None
 
     # -- main-thread API -------------------------------------------------------------------
@@ -113,6 +118,7 @@ class TrainingWorker(QObject):
     def _train(self) -> None:
         # Imports torch: keep it off the GUI thread.
         from designer.core.training import engine
+        from designer.core.training.doctor import watch
         from designer.core.training.failures import explain
         from designer.core.training.prepare import node_of
 
@@ -140,8 +146,17 @@ class TrainingWorker(QObject):
             BatchEnd: self.batch,
             EpochEnd: self.epoch,
             Failed: self.failed,
+            watch.HealthSampled: self.health,
+            watch.Diagnosed: self.diagnosed,
+            watch.BoundaryUpdated: self.boundary,
         }
-        for event in engine.train(model, dataset, config, self.control, node_of(source)):
+        self.layers = node_of(source)
+        ctx = watch.context_for(
+            model, dataset, config, self._project.graph, self.layers, self.lr_suggestion
+        )
+        events = engine.train(model, dataset, config, self.control, node_of(source))
+        doctored = watch.doctored(events, model, dataset, config, ctx, boundary_seconds=0.5)
+        for event in doctored:
             if isinstance(event, Finished):
                 self.trained_state = {
                     k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()

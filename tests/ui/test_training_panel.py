@@ -130,7 +130,9 @@ def test_a_nan_loss_shows_the_message_and_emits_failed(qtbot, make_panel):
         panel.start()
     ((message, node_id),) = failures
     assert "learning rate 10 is probably too high" in message
-    assert node_id is None
+    # The doctor names the first layer that went non-finite, and pins the failure to it.
+    layer = message.split("the first non-finite values were the ")[1].split("'")[1]
+    assert node_id == panel.document.graph.by_name(layer).id
     assert panel.message.isVisible()
     assert panel.message.text() == f"Training failed: {message}"
     assert panel.trained_state() is None

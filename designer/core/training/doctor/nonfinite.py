@@ -17,7 +17,7 @@ import torch
 from designer.core.training import recipe
 
 MAX_STEPS = 3000
-MAX_SECONDS = 10.0
+MAX_SECONDS = 3.0
 
 
 def first_nonfinite(model, x, t, settings: dict, max_steps: int = MAX_STEPS):

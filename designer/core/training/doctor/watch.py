@@ -9,6 +9,8 @@ fires, within the epoch the evidence is complete.
 from __future__ import annotations
 
 import dataclasses
+import math
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -18,7 +20,7 @@ import torch
 from designer.core.training.doctor import Context, Diagnosis, HealthReport, HealthSampler
 from designer.core.training.doctor import diagnose as run_detectors
 from designer.core.training.doctor.health import DEFAULT_EVERY
-from designer.core.training.events import EpochEnd, Failed
+from designer.core.training.events import EpochEnd, Failed, Finished
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,15 @@ class HealthSampled:
     """The layers' health over an epoch (sampled every K steps)."""
 
     report: HealthReport
+
+
+@dataclass(frozen=True)
+class BoundaryUpdated:
+    """The classifier's regions on 2-D data, with the training points to draw over them."""
+
+    boundary: object  # designer.core.training.boundary.Boundary
+    points: np.ndarray
+    labels: np.ndarray
 
 
 def metrics_of(event: EpochEnd) -> dict:
@@ -76,10 +87,17 @@ def doctored(
     config,
     ctx: Context | None = None,
     every: int | None = DEFAULT_EVERY,
+    boundary_seconds: float | None = None,
 ) -> Iterator:
     """The run's events, with HealthSampled/Diagnosed added and NaN failures located.
-    `every` = None turns health sampling off (the curve detectors still run)."""
+    `every` = None turns health sampling off (the curve detectors still run). With
+    `boundary_seconds`, 2-D classification data also gets BoundaryUpdated at epoch ends, at
+    most once per that many seconds, and after the last epoch."""
+    from designer.core.training.boundary import is_planar
+
     ctx = ctx or context_for(model, data, config)
+    planar = boundary_seconds is not None and is_planar(data)
+    last_boundary = -math.inf
     sampler = HealthSampler(model, every) if every else None
     if sampler is not None:
         sampler.attach()
@@ -88,9 +106,15 @@ def doctored(
             if isinstance(event, Failed) and event.kind == "nan":
                 yield locate_nan(event, model, data, config, ctx)
                 continue
+            final = isinstance(event, Finished)
+            if planar and final:
+                yield _boundary(model, data, config)
             yield event
             if not isinstance(event, EpochEnd):
                 continue
+            if planar and time.perf_counter() - last_boundary >= (boundary_seconds or 0.0):
+                yield _boundary(model, data, config)
+                last_boundary = time.perf_counter()
             if sampler is not None:
                 report = sampler.flush(event.epoch)
                 ctx.health.append(report)
@@ -101,6 +125,13 @@ def doctored(
     finally:
         if sampler is not None:
             sampler.detach()
+
+
+def _boundary(model, data, config) -> BoundaryUpdated:
+    from designer.core.training.boundary import decision_boundary
+
+    b = decision_boundary(model, data.x_train, config.loss, resolution=60)
+    return BoundaryUpdated(b, data.x_train, data.y_train)
 
 
 def locate_nan(failed: Failed, model, data, config, ctx: Context) -> Failed:
@@ -130,7 +161,8 @@ def locate_nan(failed: Failed, model, data, config, ctx: Context) -> Failed:
 
 def train_doctored(
     project, base_dir=None, control=None, every: int | None = DEFAULT_EVERY,
-    lr_suggestion: float | None = None, model_out: list | None = None, **overrides,
+    lr_suggestion: float | None = None, model_out: list | None = None,
+    boundary_seconds: float | None = None, **overrides,
 ) -> Iterator:  # fmt: skip
     """engine.train_project with the doctor on. `model_out`, when given, receives the model
     (trained in place) so the caller can keep its weights."""
@@ -148,4 +180,4 @@ def train_doctored(
         model_out.append(model)
     ctx = context_for(model, data, config, project.graph, node_of(source), lr_suggestion)
     events = train(model, data, config, control, node_of(source))
-    yield from doctored(events, model, data, config, ctx, every)
+    yield from doctored(events, model, data, config, ctx, every, boundary_seconds)
