@@ -11,11 +11,11 @@ from pathlib import Path
 
 import optuna
 import pytest
+
+from designer.core.project_io import load_project
 from designer.core.runs.search import SearchSettings, open_storage, run_search
 from designer.core.runs.space import Dimension, SearchSpace, apply, node_target
 from designer.core.runs.store import list_runs, runs_root
-
-from designer.core.project_io import load_project
 from tests.core import helpers
 
 ROOT = Path(__file__).resolve().parents[2]
