@@ -119,6 +119,7 @@ def test_check_and_find_lr_buttons(qtbot, make_panel):
     doctor.wait()
     assert "Check failed: it could not memorise 16 training samples" in doctor.status.text()
     assert "learning rate 1e-07 is too low" in doctor.status.text()
+    qtbot.waitUntil(doctor.lr_button.isEnabled, timeout=TIMEOUT)  # buttons return after a task
     doctor.lr_button.click()
     qtbot.waitUntil(lambda: doctor.range_plot.use_button.isEnabled(), timeout=TIMEOUT)
     doctor.wait()
