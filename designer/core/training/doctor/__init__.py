@@ -10,13 +10,8 @@ from __future__ import annotations
 from designer.core.training.doctor.context import Context
 from designer.core.training.doctor.curves import CURVE_DETECTORS
 from designer.core.training.doctor.diagnosis import Diagnosis, Remedy
-from designer.core.training.doctor.health import (
-    STATISTICS,
-    HealthReport,
-    HealthSampler,
-    LayerHealth,
-)
 from designer.core.training.doctor.nodes import NODE_DETECTORS
+from designer.core.training.doctor.stats import STATISTICS, HealthReport, LayerHealth
 
 # Node detectors first: a curve detector may defer to them (a flat curve with starved layers is
 # vanishing gradients, not a low learning rate).
@@ -33,6 +28,16 @@ __all__ = [
     "Remedy",
     "diagnose",
 ]
+
+
+def __getattr__(name: str):
+    # NOTE: the sampler needs torch; the detectors and the data types don't (the app shows
+    # the Training panel before torch is imported).
+    if name == "HealthSampler":
+        from designer.core.training.doctor.health import HealthSampler
+
+        return HealthSampler
+    raise AttributeError(name)
 
 
 def diagnose(ctx: Context) -> list[Diagnosis]:

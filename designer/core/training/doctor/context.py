@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from designer.core.training.doctor.health import HealthReport
+from designer.core.training.doctor.stats import HealthReport
 
 # Learning rates that usually work, by optimiser (the suggestions never go above these).
 TYPICAL_LR = {"adam": 0.01, "adamw": 0.01, "rmsprop": 0.01, "sgd": 0.1}

@@ -8,7 +8,7 @@ import math
 from designer.core.layers import registry
 from designer.core.training.doctor.context import Context
 from designer.core.training.doctor.diagnosis import Diagnosis, Remedy
-from designer.core.training.doctor.health import LayerHealth
+from designer.core.training.doctor.stats import LayerHealth
 
 VANISHED = 1e-3  # a layer's RMS gradient this far below the strongest layer's is starved
 EXPLODING_UPDATE = 1.0  # weights changing by more than their own size in one step

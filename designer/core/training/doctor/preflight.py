@@ -21,8 +21,9 @@ from designer.core.errors import NetcanvasError
 from designer.core.training import recipe
 from designer.core.training.doctor.context import Context
 from designer.core.training.doctor.diagnosis import Diagnosis
-from designer.core.training.doctor.health import HealthReport, HealthSampler
+from designer.core.training.doctor.health import HealthSampler
 from designer.core.training.doctor.nodes import vanishing_gradients
+from designer.core.training.doctor.stats import HealthReport
 
 SAMPLES = 16
 STEPS = 300

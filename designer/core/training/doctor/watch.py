@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from designer.core.training.doctor import Context, Diagnosis, HealthReport, HealthSampler
+from designer.core.training.doctor import Context, Diagnosis, HealthReport
 from designer.core.training.doctor import diagnose as run_detectors
-from designer.core.training.doctor.health import DEFAULT_EVERY
+from designer.core.training.doctor.health import DEFAULT_EVERY, HealthSampler
 from designer.core.training.events import EpochEnd, Failed, Finished
 
 
