@@ -278,12 +278,6 @@ class DoctorPanel(QWidget):
         self.status.setText(f"Check {result.message}")
         if not result.passed and result.diagnosis is not None:
             self.add_diagnosis(result.diagnosis)
-        elif not result.passed and result.cause == "lr_too_low":
-            lr = float(f"{self.document.project.training.lr * 100:.1g}")
-            self.add_diagnosis(Diagnosis(
-                "lr_too_low", "learning rate too low", result.message, 0, 0,
-                remedies=(Remedy(f"Raise the learning rate to {lr:g}", {"lr": lr}),),
-            ))  # fmt: skip
 
     def run_lr_find(self) -> TaskWorker:
         from designer.core.training.doctor.lr_range import range_test_project

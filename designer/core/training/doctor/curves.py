@@ -148,6 +148,9 @@ def overfitting(ctx: Context) -> Diagnosis | None:
     rising = test[now] > test[best] * 1.1 and test[now] - test[best] > 0.02 * _scale(ctx, train)
     if not (rising and train[now] < train[best] and gap_now > 1.5 * max(gap_then, 1e-12)):
         return None
+    chance = ctx.chance_loss
+    if chance is not None and train[now] > 0.8 * chance:
+        return None  # still near guessing (a plateau): the noise of a model that learned nothing
     best_epoch = ctx.epoch(best)
     patience = max(3, min(10, (now - best)))
     remedies = (

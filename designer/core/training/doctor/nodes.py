@@ -13,7 +13,7 @@ from designer.core.training.doctor.stats import LayerHealth
 VANISHED = 1e-3  # a layer's RMS gradient this far below the strongest layer's is starved
 EXPLODING_UPDATE = 1.0  # weights changing by more than their own size in one step
 DEAD = 0.5
-SATURATED = 0.5
+SATURATED = 0.75  # tanh nets that learn well often sit near half saturated
 # Layer facts from the specs (core/layers): a new layer declares them there.
 SATURATING_TYPES = tuple(s.type_id for s in registry.all_specs() if s.saturating)
 WEIGHTED_TYPES = tuple(s.type_id for s in registry.all_specs() if s.weighted)

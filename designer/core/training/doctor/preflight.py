@@ -20,7 +20,7 @@ import torch
 from designer.core.errors import NetcanvasError
 from designer.core.training import recipe
 from designer.core.training.doctor.context import Context
-from designer.core.training.doctor.diagnosis import Diagnosis
+from designer.core.training.doctor.diagnosis import Diagnosis, Remedy
 from designer.core.training.doctor.health import HealthSampler
 from designer.core.training.doctor.nodes import vanishing_gradients
 from designer.core.training.doctor.stats import HealthReport
@@ -190,12 +190,14 @@ def _cause(ctx: Context, model, history, final, initial, classes):
     ratios = sorted(h.update_ratio for h in ctx.health[-1].layers if h.update_ratio is not None)
     ratio = ratios[len(ratios) // 2] if ratios else None
     if ratio is not None and ratio < 1e-4:
-        return (
-            "lr_too_low",
+        higher = ctx.higher_lr()
+        why = (
             f"learning rate {lr:g} is too low: each step moves the weights by only "
-            f"{ratio:.1g} of their size; try {ctx.higher_lr():g}",
-            None,
+            f"{ratio:.1g} of their size; try {higher:g}"
         )
+        remedy = Remedy(f"Raise the learning rate to {higher:g}", {"lr": higher})
+        found = Diagnosis("lr_too_low", "learning rate too low", why, 0, 0, remedies=(remedy,))
+        return "lr_too_low", why, found
     narrow = _narrowest(ctx, model, classes)
     if narrow is not None:
         return "too_narrow", narrow, None
