@@ -19,36 +19,15 @@ OUT = Path(__file__).parent
 
 from designer.core.examples import build_example  # noqa: E402
 from designer.core.project import Project  # noqa: E402
-from designer.core.training.config import DataConfig, TrainingConfig  # noqa: E402
 from designer.ui.document import Document  # noqa: E402
 from designer.ui.training_panel import TrainingPanel  # noqa: E402
-from tests.core.helpers import chain  # noqa: E402
+from tests.core.helpers import deep_sigmoid, overfitting_mlp  # noqa: E402
 
 
 def example(name: str, **training) -> Project:
     p = build_example(name)
     p.training = dataclasses.replace(p.training, device="cpu", **training)
     return p
-
-
-def deep_sigmoid() -> Project:
-    layers = []
-    for _ in range(8):
-        layers += [("linear", {"out_features": 64}), ("sigmoid", {})]
-    graph = chain(*layers, ("linear", {"out_features": 10}), input_shape=(64,))
-    config = TrainingConfig(lr=1e-3, epochs=4, device="cpu", data=DataConfig(name="digits"))
-    return Project(name="deep_sigmoid", graph=graph, training=config)
-
-
-def overfit() -> Project:
-    graph = chain(
-        ("linear", {"out_features": 256}), ("relu", {}),
-        ("linear", {"out_features": 256}), ("relu", {}),
-        ("linear", {"out_features": 2}), input_shape=(2,),
-    )  # fmt: skip
-    data = DataConfig(name="moons", options={"noise": 0.35, "n": 400}, test_fraction=0.85)
-    config = TrainingConfig(lr=0.01, batch_size=8, epochs=25, device="cpu", data=data)
-    return Project(name="overfit", graph=graph, training=config)
 
 
 def wait_for(signal) -> None:
@@ -92,10 +71,10 @@ def main() -> None:
         sgd = example("iris_mlp", lr=2.0, optimizer="sgd", epochs=40)
         grab(trained(sgd), "doctor-lr-too-high-sgd.png")
         grab(trained(example("iris_mlp", lr=1e-6, epochs=20)), "doctor-lr-too-low.png")
-    panel = trained(deep_sigmoid())
+    panel = trained(deep_sigmoid(epochs=4))
     panel.doctor.tabs.setCurrentWidget(panel.doctor.gradient_flow)
     grab(panel, "doctor-vanishing-gradients.png")
-    grab(trained(overfit()), "doctor-overfitting.png")
+    grab(trained(overfitting_mlp(epochs=25)), "doctor-overfitting.png")
     panel = panel_for(example("iris_mlp", lr=1e-7))
     worker = panel.doctor.run_check()
     wait_for(worker.ended)

@@ -64,3 +64,31 @@ def assert_ruff_clean(path) -> None:
     assert subprocess.run(lint, check=False).returncode == 0
     fmt = [*ruff, "format", "--isolated", "--check", "-q", str(path)]
     assert subprocess.run(fmt, check=False).returncode == 0
+
+
+def deep_sigmoid(depth: int = 8, epochs: int = 3):
+    """`depth` Linear+Sigmoid layers on the digits (Adam 1e-3): the vanishing-gradient lesson."""
+    from designer.core.project import Project
+    from designer.core.training.config import DataConfig, TrainingConfig
+
+    layers: list[tuple[str, dict]] = []
+    for _ in range(depth):
+        layers += [("linear", {"out_features": 64}), ("sigmoid", {})]
+    graph = chain(*layers, ("linear", {"out_features": 10}), input_shape=(64,))
+    config = TrainingConfig(lr=1e-3, epochs=epochs, device="cpu", data=DataConfig(name="digits"))
+    return Project(name="deep_sigmoid", graph=graph, training=config)
+
+
+def overfitting_mlp(epochs: int = 12):
+    """A 2×256 MLP on 60 noisy moons points (85 % held out): the overfitting lesson."""
+    from designer.core.project import Project
+    from designer.core.training.config import DataConfig, TrainingConfig
+
+    graph = chain(
+        ("linear", {"out_features": 256}), ("relu", {}),
+        ("linear", {"out_features": 256}), ("relu", {}),
+        ("linear", {"out_features": 2}), input_shape=(2,),
+    )  # fmt: skip
+    data = DataConfig(name="moons", options={"noise": 0.35, "n": 400}, test_fraction=0.85)
+    config = TrainingConfig(lr=0.01, batch_size=8, epochs=epochs, device="cpu", data=data)
+    return Project(name="overfit", graph=graph, training=config)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from designer.core.project import Project
-from designer.core.training.config import DataConfig, TrainingConfig
 from designer.core.training.doctor import Diagnosis
 from designer.core.training.doctor.remedy import apply_remedy
 from designer.core.training.doctor.watch import Diagnosed, HealthSampled, train_doctored
 from designer.core.training.events import EpochEnd, Failed, Finished
-from tests.core.helpers import chain, example
+from tests.core.helpers import deep_sigmoid, example, overfitting_mlp
 
 
 def run(project, **overrides):
@@ -73,15 +71,6 @@ def test_iris_at_a_good_rate_raises_nothing():
     assert found == [] and last.final["test_accuracy"] > 0.9
 
 
-def deep_sigmoid(depth: int = 8) -> Project:
-    layers = []
-    for _ in range(depth):
-        layers += [("linear", {"out_features": 64}), ("sigmoid", {})]
-    graph = chain(*layers, ("linear", {"out_features": 10}), input_shape=(64,))
-    config = TrainingConfig(lr=1e-3, epochs=3, data=DataConfig(name="digits"))
-    return Project(name="deep_sigmoid", graph=graph, training=config)
-
-
 def test_deep_sigmoid_mlp_has_vanishing_gradients_at_its_first_layer_and_the_fix_trains():
     project = deep_sigmoid()
     epochs, found, last = run(project, epochs=3)
@@ -107,14 +96,7 @@ def test_deep_sigmoid_mlp_has_vanishing_gradients_at_its_first_layer_and_the_fix
 
 
 def test_over_parameterised_mlp_on_a_tiny_split_overfits_and_early_stopping_is_offered():
-    graph = chain(
-        ("linear", {"out_features": 256}), ("relu", {}),
-        ("linear", {"out_features": 256}), ("relu", {}),
-        ("linear", {"out_features": 2}), input_shape=(2,),
-    )  # fmt: skip
-    data = DataConfig(name="moons", options={"noise": 0.35, "n": 400}, test_fraction=0.85)
-    config = TrainingConfig(lr=0.01, batch_size=8, epochs=12, data=data)
-    epochs, found, _ = run(Project(name="big", graph=graph, training=config))
+    epochs, found, _ = run(overfitting_mlp())
     over = only(found, "overfitting")
     best = over.evidence["best_epoch"]
     assert over.message.startswith("overfitting: the test loss rose from ")

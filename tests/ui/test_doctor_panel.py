@@ -9,12 +9,10 @@ import numpy as np
 import pytest
 
 from designer.core.examples import build_example
-from designer.core.project import Project
-from designer.core.training.config import DataConfig, TrainingConfig
 from designer.ui.canvas.scene import CanvasScene
 from designer.ui.document import Document
 from designer.ui.training_panel import TrainingPanel
-from tests.core.helpers import chain
+from tests.core.helpers import deep_sigmoid
 
 TIMEOUT = 90_000
 
@@ -68,19 +66,10 @@ def test_lr_too_high_banner_marks_the_curve_and_its_fix_is_one_undo_step(qtbot, 
     assert panel.document.project.training.lr == 0.01
 
 
-def deep_sigmoid() -> Project:
-    layers = []
-    for _ in range(8):
-        layers += [("linear", {"out_features": 64}), ("sigmoid", {})]
-    graph = chain(*layers, ("linear", {"out_features": 10}), input_shape=(64,))
-    config = TrainingConfig(lr=1e-3, epochs=2, device="cpu", data=DataConfig(name="digits"))
-    return Project(name="deep", graph=graph, training=config)
-
-
 def test_vanishing_gradients_pinned_to_the_node_with_gradient_flow_and_card_colours(
     qtbot, make_panel
 ):
-    proj = deep_sigmoid()
+    proj = deep_sigmoid(epochs=2)
     panel = make_panel(proj)
     scene = CanvasScene(panel.document)
     panel.doctor.set_scene(scene)
