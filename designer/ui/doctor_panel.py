@@ -27,6 +27,7 @@ from designer.ui.doctor_worker import TaskWorker
 from designer.ui.evaluation_view import EvaluationView
 
 REGION_COLOUR = QColor(216, 69, 58, 45)
+LOG_SPREAD = 100.0  # losses spanning more than this factor get a log axis
 
 
 def _label(text: str, bold: bool = False) -> QLabel:
@@ -162,6 +163,7 @@ class DoctorPanel(QWidget):
         worker.health.connect(self._on_health, queued)
         worker.boundary.connect(self._on_boundary, queued)
         worker.finished.connect(self._on_finished, queued)
+        worker.epoch.connect(self._on_epoch, queued)
 
     def _on_diagnosed(self, event) -> None:
         self.add_diagnosis(event.diagnosis)
@@ -171,6 +173,22 @@ class DoctorPanel(QWidget):
 
     def _on_boundary(self, event) -> None:
         self.boundary_view.show_boundary(event.boundary, event.points, event.labels)
+
+    def _on_epoch(self, _event) -> None:
+        """A sensible loss axis: log-y once the losses span more than two decades (a spike
+        of 13 over a curve that settles at 0.01), else from 0, so a flat curve looks flat
+        instead of filling the plot with noise (Iris at 1e-6: 1.205–1.235)."""
+        if self.plots is None:
+            return
+        plot = self.plots.loss
+        values = [v for name in ("train", "test") for v in plot.series(name)[1] if v > 0]
+        if len(values) < 2:
+            return
+        spread = max(values) / min(values)
+        if spread > LOG_SPREAD and not plot.is_log_y():
+            plot.set_log_y(True)
+        elif not plot.is_log_y():
+            plot.plot_item.setYRange(0.0, max(values) * 1.1, padding=0)
 
     def _on_finished(self, _event) -> None:
         if self._worker is not None:

@@ -47,6 +47,7 @@ def test_lr_too_high_banner_marks_the_curve_and_its_fix_is_one_undo_step(qtbot, 
     (banner,) = [b for b in doctor.banners if b.diagnosis.key == "lr_too_high"]
     assert banner.title.text() == "⚠ Learning rate too high"
     assert banner.text.text().startswith("learning rate too high: the training loss reached")
+    assert panel.plots.loss.is_log_y()  # a spike of 13 over losses near 0.01: log axis by default
     lo, hi = doctor.regions()[0]
     assert lo <= banner.diagnosis.epoch <= hi  # the symptom's epochs are shaded on the plot
     assert banner.fix_button.text() == "Lower the learning rate to 0.01"
