@@ -338,6 +338,7 @@ class MainWindow(QMainWindow):
         model = bar.addMenu("&Model")  # transfer learning: freezing and pretrained weights
         self.transfer = TransferActions(self)
         model.addActions(self.transfer.actions)
+        self.canvas.node_actions = self.transfer.actions  # a layer's right-click menu
         model.addSeparator()
         model.addActions(self.blocks.actions)
         self.inspector.weights_line = lambda node: weights_line(self._training_panel, node)

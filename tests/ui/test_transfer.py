@@ -82,3 +82,25 @@ def test_pretrained_weights_on_one_layer_then_a_frozen_warm_start(qtbot, window,
     assert torch.equal(state["hidden.bias"], donor["hidden.bias"])
     assert panel.origin_of(hidden) == "pretrained"
     assert panel.origin_of(doc.graph.by_name("logits").id) == "trained"
+
+
+def test_right_click_on_a_layer_selects_it_and_offers_freeze_and_load_weights(qtbot, window):
+    from PySide6.QtGui import QContextMenuEvent
+    from PySide6.QtWidgets import QMenu
+
+    view = window.canvas
+    view.resize(900, 700)
+    view.fit_to_view()
+    hidden = window.document.graph.by_name("hidden").id
+    item = view.canvas_scene.nodes[hidden]
+    at = view.mapFromScene(item.sceneBoundingRect().center())
+    event = QContextMenuEvent(QContextMenuEvent.Reason.Mouse, at, view.mapToGlobal(at))
+    view.contextMenuEvent(event)
+    menus = [m for m in view.findChildren(QMenu) if m.isVisible()]
+    assert window.document.selection == [hidden]
+    assert [a.text() for a in menus[-1].actions()] == [
+        "&Freeze", "&Unfreeze", "Freeze Everything &Before", "Load &Weights…",
+    ]  # fmt: skip
+    menus[-1].actions()[0].trigger()
+    assert window.document.graph.nodes[hidden].frozen
+    menus[-1].close()

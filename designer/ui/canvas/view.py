@@ -19,7 +19,7 @@ from PySide6.QtGui import (
     QTransform,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QGraphicsView, QWidget
+from PySide6.QtWidgets import QGraphicsView, QMenu, QWidget
 
 from designer.core.errors import ShapeError
 from designer.core.layers import registry
@@ -97,6 +97,9 @@ class CanvasView(QGraphicsView):
         # What a frame title or comment is edited with (replaceable in tests): (title, text)
         # -> the new text, or None if cancelled.
         self.ask_text = _ask_text
+        # A layer's right-click menu: actions on the selection, set by the window (freeze,
+        # load weights…). The layer under the cursor is selected first.
+        self.node_actions: list = []
 
     # -- overlays -----------------------------------------------------------------------------
     def resizeEvent(self, event) -> None:  # noqa: N802
@@ -196,6 +199,17 @@ class CanvasView(QGraphicsView):
         self.set_minimap_visible(
             False
         )  # the whole graph is in view: the minimap would only cover it
+
+    def contextMenuEvent(self, event) -> None:  # noqa: N802
+        node_id = next((i.node_id for i in self.items(event.pos()) if hasattr(i, "node_id")), None)
+        if node_id is None or not self.node_actions:
+            super().contextMenuEvent(event)
+            return
+        if node_id not in self.document.selection:
+            self.document.select([node_id])
+        menu = QMenu(self)
+        menu.addActions(self.node_actions)
+        menu.popup(event.globalPos())
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         steps = event.angleDelta().y() / 120.0
