@@ -39,7 +39,10 @@ def project(folder, **settings):
         ("linear", {"out_features": 3}),
         input_shape=(3, 64, 64),
     )
-    config = TrainingConfig(epochs=3, batch_size=16, lr=0.01, device="cpu", data=data, **settings)
+    config = TrainingConfig(
+        **{"epochs": 3, "batch_size": 16, "lr": 0.01, "device": "cpu"} | settings
+    )
+    config.data = data
     return Project(graph, "pictures", config)
 
 
@@ -85,3 +88,24 @@ def test_the_memory_plan_counts_data_weights_gradients_and_optimizer_state(folde
     assert estimate.weights == params * 4 and estimate.grads == params * 4
     assert estimate.optimizer == 2 * params * 4  # Adam: two moments
     assert estimate.text().startswith("memory: data 1.1 MB (in memory), weights 384.1 kB")
+
+
+def test_augmentation_runs_on_the_device_while_training_and_normalises_always(folder):
+    import torch
+
+    from designer.core.errors import ParamError
+    from designer.core.training import recipe
+
+    settings = {"augment": {"crop": 0.6, "flip": True, "rotation": 15, "jitter": 0.2}}
+    settings["augment"]["normalize"] = "imagenet"
+    torch.manual_seed(0)
+    xb = torch.rand(8, 3, 16, 16)
+    seen = recipe.augment(xb, settings, training=True)
+    assert seen.shape == xb.shape and not torch.allclose(seen, recipe.augment(xb, settings, False))
+    mean, std = (torch.tensor(v).view(1, 3, 1, 1) for v in recipe.IMAGENET)
+    assert torch.allclose(recipe.augment(xb, settings, training=False), (xb - mean) / std)
+    p = project(folder, epochs=1, augment=settings["augment"])
+    _, _, metrics = epochs(p)
+    assert len(metrics) == 1 and np.isfinite(metrics[0]["train_loss"])
+    with pytest.raises(ParamError, match="augment.crop"):
+        TrainingConfig.from_dict({"augment": {"crop": 2}})

@@ -65,6 +65,9 @@ class TrainingConfig:
     freeze_batchnorm: bool = True
     lr_multipliers: dict = field(default_factory=dict)
     init_from: str = ""
+    # Image augmentation on the device: crop (smallest side share), flip, rotation (degrees),
+    # jitter (brightness/contrast), normalize ("imagenet"); see recipe.augment.
+    augment: dict = field(default_factory=dict)
     memory_budget_mb: int = 0  # data larger than this streams from disk; 0 = automatic
     data: DataConfig = field(default_factory=DataConfig)
 
@@ -98,8 +101,38 @@ def _checked(
         options = out["options"]
         assert isinstance(options, dict)  # ParamSpec(kind=dict) checked it
         out["options"] = dict(options)
+    if "augment" in out:
+        out["augment"] = _augment(out["augment"])
     if "lr_multipliers" in out:
         out["lr_multipliers"] = _multipliers(out["lr_multipliers"])
+    return out
+
+
+_AUGMENT = {"crop": (0.05, 1.0), "rotation": (0.0, 180.0), "jitter": (0.0, 1.0)}
+
+
+def _augment(raw) -> dict:
+    """{"crop": 0.6, "flip": true, "rotation": 15, "jitter": 0.2, "normalize": "imagenet"}."""
+    out: dict = {}
+    for key, value in dict(raw).items():
+        where = f"augment.{key}"
+        if key == "flip":
+            if not isinstance(value, bool):
+                raise ParamError(where, f"expected true or false, got {value!r}")
+        elif key == "normalize":
+            if value not in ("none", "imagenet"):
+                raise ParamError(where, f"expected none or imagenet, got {value!r}")
+        elif key in _AUGMENT:
+            lo, hi = _AUGMENT[key]
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if not number or not lo <= value <= hi:
+                raise ParamError(where, f"expected a number from {lo} to {hi}, got {value!r}")
+            value = float(value)
+        else:
+            raise ParamError(
+                where, "is not an augmentation (crop, flip, rotation, jitter, normalize)"
+            )
+        out[key] = value
     return out
 
 
@@ -141,6 +174,7 @@ TRAINING_SPECS: dict[str, ParamSpec] = {
         "lr_multipliers", dict, {}, "Learning-rate factor per layer or block, by name"
     ),
     "init_from": ParamSpec("init_from", str, "", "Weights file to start from (warm start)"),
+    "augment": ParamSpec("augment", dict, {}, "Image augmentation: crop, flip, rotation, ..."),
     "memory_budget_mb": ParamSpec(
         "memory_budget_mb",
         int,

@@ -232,7 +232,7 @@ def evaluate(model, loss_fn, x, t, y, settings: dict, amp=None):
     total = torch.zeros((), device=x.device)
     correct = torch.zeros((), device=x.device, dtype=torch.long)
     steps = math.ceil(len(x) / size)
-    inputs = batches(x, torch.arange(len(x)), size, steps)
+    inputs = batches(x, torch.arange(len(x)), size, steps, settings)
     with torch.inference_mode():
         for lo, xb in zip(range(0, len(x), size), inputs, strict=True):
             tb = t[lo : lo + size]
@@ -300,16 +300,57 @@ class StreamedImages(torch.utils.data.Dataset):
             yield xb.to(self.device, non_blocking=True)
 
 
-def batches(x, order: torch.Tensor, batch_size: int, steps: int):
+IMAGENET = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))  # mean, std per channel
+
+
+def augment(xb: torch.Tensor, settings: dict, training: bool) -> torch.Tensor:
+    """settings["augment"] on an image batch (N×C×H×W), on its device: while training, a
+    random resized crop ("crop": smallest side share kept), a horizontal flip ("flip"),
+    a rotation ("rotation": degrees either way) and a brightness/contrast jitter
+    ("jitter": factor), each per sample; always, "normalize": "imagenet" (3 channels)."""
+    aug = settings.get("augment") or {}
+    if not aug or xb.dim() != 4:
+        return xb
+    n, dev = len(xb), xb.device
+    crop, turn = aug.get("crop", 1.0), math.radians(aug.get("rotation", 0.0))
+    if training and (crop < 1 or turn or aug.get("flip")):
+        scale = crop + (1 - crop) * torch.rand(n, device=dev)
+        angle = (torch.rand(n, device=dev) * 2 - 1) * turn
+        flip = torch.ones(n, device=dev)
+        if aug.get("flip"):
+            flip = torch.where(torch.rand(n, device=dev) < 0.5, -1.0, 1.0)
+        shift = (1 - scale)[:, None] * (torch.rand(n, 2, device=dev) * 2 - 1)
+        cos, sin = torch.cos(angle) * scale, torch.sin(angle) * scale
+        row1 = torch.stack([cos * flip, -sin, shift[:, 0]], 1)
+        row2 = torch.stack([sin * flip, cos, shift[:, 1]], 1)
+        theta = torch.stack([row1, row2], 1)
+        grid = nn.functional.affine_grid(theta, list(xb.shape), align_corners=False)
+        xb = nn.functional.grid_sample(xb, grid, padding_mode="reflection", align_corners=False)
+    jitter = aug.get("jitter", 0.0)
+    if training and jitter:
+        gain = 1 + jitter * (torch.rand(n, 1, 1, 1, device=dev) * 2 - 1)
+        bias = jitter * (torch.rand(n, 1, 1, 1, device=dev) - 0.5)
+        xb = (xb * gain + bias).clamp_(0, 1)
+    if aug.get("normalize") == "imagenet" and xb.shape[1] == 3:
+        mean = torch.tensor(IMAGENET[0], device=dev).view(1, 3, 1, 1)
+        std = torch.tensor(IMAGENET[1], device=dev).view(1, 3, 1, 1)
+        xb = (xb - mean) / std
+    return xb
+
+
+def batches(x, order, batch_size: int, steps: int, settings=None, training=False):
     """The float inputs of each step: slices of x[order] for data held in memory (one
-    gather, views after), DataLoader batches for StreamedImages."""
+    gather, views after), DataLoader batches for StreamedImages; augmented as the
+    settings say."""
+    settings = settings or {}
     if isinstance(x, StreamedImages):
         for xb in x.batches(order.cpu(), batch_size, steps):
-            yield to_float(xb)
+            yield augment(to_float(xb), settings, training)
         return
     xs = x[order.to(x.device, non_blocking=True)]
     for i in range(steps):
-        yield to_float(xs[i * batch_size : (i + 1) * batch_size])
+        xb = to_float(xs[i * batch_size : (i + 1) * batch_size])
+        yield augment(xb, settings, training)
 
 
 def as_inputs(x, device) -> torch.Tensor:
@@ -432,7 +473,7 @@ class Loop:
         x, t, y = self.splits["train"]
         self.epoch += 1
         order = epoch_order(len(x), self.generator, self.rank, self.world)
-        inputs = batches(x, order, batch_size, self.steps)
+        inputs = batches(x, order, batch_size, self.steps, s, training=True)
         order = order.to(self.device, non_blocking=True)
         ts = t[order]
         self._labels = None if y is None else y[order]
