@@ -325,7 +325,8 @@ def augment(xb: torch.Tensor, settings: dict, training: bool) -> torch.Tensor:
         row2 = torch.stack([sin * flip, cos, shift[:, 1]], 1)
         theta = torch.stack([row1, row2], 1)
         grid = nn.functional.affine_grid(theta, list(xb.shape), align_corners=False)
-        xb = nn.functional.grid_sample(xb, grid, padding_mode="reflection", align_corners=False)
+        sample = nn.functional.grid_sample
+        xb = sample(xb, grid, padding_mode="reflection", align_corners=False)
     jitter = aug.get("jitter", 0.0)
     if training and jitter:
         gain = 1 + jitter * (torch.rand(n, 1, 1, 1, device=dev) * 2 - 1)
