@@ -100,11 +100,14 @@ class Graph:
     # number of "block" nodes (params["block"]). Definitions live in the top-level graph only.
     blocks: dict[str, Graph] = field(default_factory=dict)
     _unwatch: dict[str, Callable[[], None]] = field(default_factory=dict, compare=False, repr=False)
+    # A definition's top-level graph (set by add_block), whose blocks it may use in turn.
+    owner: Graph | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._edge_set = set(self.edges)
         for name, block in self.blocks.items():
             self._unwatch[name] = block.subscribe(self._block_listener(name))
+            block.owner = self
 
     # -- observation -------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> Callable[[], None]:
@@ -356,6 +359,7 @@ class Graph:
             raise GraphError(f"a block named {name!r} already exists" if name else "empty name")
         self.blocks[name] = block
         self._unwatch[name] = block.subscribe(self._block_listener(name))
+        block.owner = self
         self._emit(BlockChanged(name))
         return block
 
@@ -365,6 +369,7 @@ class Graph:
             raise GraphError(f"no block named {name!r}")
         self._unwatch.pop(name)()
         block = self.blocks.pop(name)
+        block.owner = None
         self._emit(BlockChanged(name))
         return block
 

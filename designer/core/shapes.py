@@ -37,7 +37,8 @@ def infer_shapes(
     their shape from their definition in `blocks` (default: graph.blocks); `inputs` replaces
     the shape (and dtype) of Input nodes, which is how one use of a definition is run.
     """
-    blocks = graph.blocks if blocks is None else blocks
+    if blocks is None:  # a definition analysed on its own uses its project's definitions
+        blocks = graph.owner.blocks if graph.owner is not None else graph.blocks
     inputs = inputs or {}
     table = ShapeTable()
     incoming: dict[str, dict[str, Edge]] = {k: {} for k in graph.nodes}

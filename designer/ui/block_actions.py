@@ -1,5 +1,6 @@
-"""Blocks and import in the window: Make Block, Make Unique (one undo step each) and
-File ▸ Import PyTorch Model… (a small dialog that says when a file will be executed).
+"""Blocks and import in the window: Make Block, Make Unique (one undo step each), Open Block
+(the definition on its own canvas, a breadcrumb back) and File ▸ Import PyTorch Model… (a small
+dialog that says when a file will be executed).
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
+    QHBoxLayout,
     QInputDialog,
     QLabel,
     QLineEdit,
     QMessageBox,
+    QPushButton,
+    QVBoxLayout,
 )
 
 from designer.core.blockops import BlockEdit, make_block, make_unique
@@ -50,11 +54,28 @@ class BlockActions(QObject):
         self.make_action = self._make("Make &Block…", self.make_block_dialog, "make_block")
         self.make_action.setShortcut("Ctrl+G")
         self.unique_action = self._make("Make &Unique", self.make_unique, "make_unique")
+        self.open_action = self._make("&Open Block", self.open_block, "open_block")
         self.import_action = self._make("&Import PyTorch Model…", self.import_dialog, "import")
+        self.editors: list[BlockEditor] = []
 
     @property
     def actions(self) -> list[QAction]:
-        return [self.make_action, self.unique_action]
+        return [self.make_action, self.unique_action, self.open_action]
+
+    def open_block(self, node_id: str | None = None) -> BlockEditor | None:
+        """Open the selected block's definition for editing; every use follows the edits."""
+        selected = self.document.selection
+        node_id = node_id or (selected[0] if len(selected) == 1 else None)
+        graph = self.document.graph
+        node = graph.nodes.get(node_id) if node_id else None
+        if node is None or not node.spec.is_block or node.params["block"] not in graph.blocks:
+            self._say("Select one block to open")
+            return None
+        editor = BlockEditor(self.window, str(node.params["block"]))
+        self.editors.append(editor)
+        editor.finished.connect(lambda _r: self.editors.remove(editor))
+        editor.show()
+        return editor
 
     def _make(self, text: str, slot, name: str) -> QAction:
         action = QAction(text, self.window)
@@ -132,6 +153,47 @@ class BlockActions(QObject):
         g = result.project.graph
         self._say(f"Imported {source}: {len(g.nodes)} nodes, {len(g.blocks)} block definitions")
         return True
+
+
+class BlockEditor(QDialog):
+    """A block definition on a canvas of its own, under a breadcrumb back to the project.
+
+    Edits change the definition itself, so every use of it changes; they undo here (Ctrl+Z).
+    """
+
+    def __init__(self, window, name: str) -> None:
+        from designer.core.project import Project
+        from designer.ui.canvas.view import CanvasView
+        from designer.ui.document import Document
+
+        super().__init__(window)
+        self.setWindowTitle(f"Block {name}")
+        self.name = name
+        block = window.document.graph.blocks[name]
+        self.document = Document(Project(graph=block, name=name), self)
+        self.canvas = CanvasView(self.document)
+        uses = len(window.document.graph.block_uses(name))
+        self.breadcrumb = QLabel(
+            f"{window.document.project.name} › {name}  ({uses} use{'s' * (uses != 1)}: "
+            "an edit here changes every one)"
+        )
+        self.breadcrumb.setTextFormat(Qt.TextFormat.PlainText)
+        back = QPushButton("◂ Back")
+        back.clicked.connect(lambda _checked=False: self.accept())
+        top = QHBoxLayout()
+        top.addWidget(back)
+        top.addWidget(self.breadcrumb, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.canvas, 1)
+        for action, keys in (
+            (self.document.create_undo_action(self), "Ctrl+Z"),
+            (self.document.create_redo_action(self), "Ctrl+Shift+Z"),
+        ):
+            action.setShortcut(keys)
+            self.addAction(action)
+        self.resize(900, 600)
+        self.finished.connect(lambda _r: self.document.set_project(Project()))
 
 
 class ImportDialog(QDialog):
