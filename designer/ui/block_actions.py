@@ -52,7 +52,7 @@ class BlockActions(QObject):
         self.window = window
         self.document = window.document
         self.make_action = self._make("Make &Block…", self.make_block_dialog, "make_block")
-        self.make_action.setShortcut("Ctrl+G")
+        self.make_action.setShortcut("Ctrl+B")
         self.unique_action = self._make("Make &Unique", self.make_unique, "make_unique")
         self.open_action = self._make("&Open Block", self.open_block, "open_block")
         self.import_action = self._make("&Import PyTorch Model…", self.import_dialog, "import")

@@ -359,3 +359,19 @@ def test_hidden_summary_and_code_docks_catch_up_when_shown(window, qtbot):
     qtbot.waitUntil(lambda: "nn.Linear(4, 7)" in window.code_view.text)
     assert window.summary.totals()[0] == doc.analysis.total_params == 4 * 7 + 7
     assert window.summary.rowCount() == len(doc.graph.nodes) + 1
+
+
+def test_every_shortcut_does_one_thing(make_window):
+    """Two actions on one key make Qt fire neither ("ambiguous shortcut"): each key is used once."""
+    from PySide6.QtGui import QAction
+
+    window = make_window()
+    owners: dict[str, list[str]] = {}
+    for action in window.findChildren(QAction):
+        for keys in action.shortcuts():
+            if keys.isEmpty():
+                continue
+            owners.setdefault(keys.toString(), []).append(action.text().replace("&", ""))
+    clashes = {k: v for k, v in owners.items() if len(set(v)) > 1 or len(v) > 1}
+    assert not clashes, clashes
+    assert window.findChildren(QAction)  # the menus were built
