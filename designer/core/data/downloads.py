@@ -114,8 +114,9 @@ def cache_root() -> Path:
     return Path(base).expanduser() / "netcanvas"
 
 
-def md5_of(path: Path) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
+def md5_of(path: Path, algorithm: str = "md5") -> str:
+    """The file's hex digest (MD5 unless `algorithm` says otherwise, e.g. "sha256")."""
+    digest = hashlib.new(algorithm, usedforsecurity=False)
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(CHUNK), b""):
             digest.update(block)
@@ -141,7 +142,9 @@ def fetch(name, progress=None, mirrors=None, root=None):
     return folder
 
 
-def _download(name, file, md5, target, mirrors, progress):
+def _download(name, file, md5, target, mirrors, progress, algorithm="md5"):
+    """Fetch `file` from the first mirror that has it; its digest must start with `md5`
+    (the whole MD5, or the SHA-256 prefix torchvision puts in its weight file names)."""
     part = target.with_name(target.name + ".part")
     reasons = []
     for mirror in mirrors:
@@ -159,11 +162,13 @@ def _download(name, file, md5, target, mirrors, progress):
             reasons.append(str(getattr(err, "reason", err)))
             part.unlink(missing_ok=True)
             continue
-        got = md5_of(part)
-        if got != md5:
+        got = md5_of(part, algorithm)
+        if not got.startswith(md5):
             part.unlink(missing_ok=True)
+            what = algorithm.upper().replace("SHA", "SHA-")
             raise ValueError(
-                f"{name}: {file} from {url} is damaged (MD5 {got}, expected {md5}); try again"
+                f"{name}: {file} from {url} is damaged ({what} {got[: len(md5)]}, expected "
+                f"{md5}); try again"
             )
         os.replace(part, target)
         return
