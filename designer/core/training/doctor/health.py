@@ -6,7 +6,8 @@ are the graph's nodes), the gradient norm, the output's mean and std, the fracti
 units, the fraction of saturated sigmoid/tanh outputs and the weight update ratio
 (|W_after - W_before| / |W_before| over that step).
 
-NOTE on cost: between samples only one forward pre-hook on the root module runs (a counter);
+NOTE on cost: sampling stays within BUDGET of the wall time (one sample per epoch always);
+between samples only one forward pre-hook on the root module runs (a counter);
 the per-layer forward hooks and gradient hooks are registered on a sampled step and removed
 after it. Statistics stay tensors on the device until `flush()` (at epoch end) reads them back
 in one go, so sampling adds no per-step device syncs.
@@ -15,6 +16,7 @@ in one go, so sampling adds no per-step device syncs.
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 import torch
@@ -25,6 +27,7 @@ from designer.core.training.doctor.stats import STATISTICS, HealthReport, LayerH
 RELU_LIKE = (nn.ReLU, nn.ReLU6)
 SATURATING = (nn.Sigmoid, nn.Tanh, nn.Hardtanh, nn.Softsign)
 DEFAULT_EVERY = 25
+BUDGET = 0.04  # sampling may take at most this share of the training time (plus 1 per epoch)
 MIN_ROWS_DEAD = 64  # a unit silent for fewer samples than this may just be unlucky
 
 
@@ -44,6 +47,9 @@ class HealthSampler:
         self._before_owner: dict[str, dict[str, torch.Tensor]] | None = None
         self._samples: list[dict[str, dict[str, Any]]] = []
         self.order: list[str] = []
+        self._attached = time.perf_counter()
+        self._spent = self._began = 0.0
+        self._epoch_first = True
 
     def __enter__(self) -> HealthSampler:
         self.attach()
@@ -54,6 +60,7 @@ class HealthSampler:
 
     def attach(self) -> None:
         if self._root_hook is None:
+            self._attached = time.perf_counter()
             self._root_hook = self.model.register_forward_pre_hook(self._pre_step)
 
     def detach(self) -> None:
@@ -67,9 +74,18 @@ class HealthSampler:
         if not module.training or torch.is_inference_mode_enabled():
             return
         self._finish_sample()
-        if self.step % self.every == 0:
+        if self.step % self.every == 0 and self._affordable():
+            self._began = time.perf_counter()
             self._begin_sample()
         self.step += 1
+
+    def _affordable(self) -> bool:
+        """The first sample of each epoch, then only while sampling has cost less than
+        BUDGET of the time since attach (tiny steps: a sample costs many of them)."""
+        if self._epoch_first:
+            return True
+        elapsed = time.perf_counter() - self._attached
+        return self._spent <= BUDGET * elapsed
 
     def _begin_sample(self) -> None:
         self._current, self._order = {}, []
@@ -122,6 +138,7 @@ class HealthSampler:
         if self._before is None:
             return
         self._remove_hooks()
+        self._epoch_first = False
         for name, before in self._before.items():
             params = [p for p in self.children[name].parameters() if p.requires_grad]
             diff = torch.stack(
@@ -134,6 +151,7 @@ class HealthSampler:
         if not self.order:
             self.order = list(self._order)
         self._before, self._current = None, {}
+        self._spent += time.perf_counter() - self._began
 
     def _remove_hooks(self) -> None:
         for h in self._hooks:
@@ -144,10 +162,12 @@ class HealthSampler:
     def flush(self, epoch: int) -> HealthReport:
         """The epoch's report (means over its samples), and a fresh start for the next."""
         self._finish_sample()
+        self._epoch_first = True
         samples, self._samples = self._samples, []
         report = HealthReport(epoch, samples=len(samples))
         if not samples:
             return report
+        _read_back(samples)
         order = self.order or list(self.children)
         order += [n for n in self.children if n not in order and any(n in s for s in samples)]
         for depth, name in enumerate(order):
@@ -178,3 +198,20 @@ class HealthSampler:
                 mean["dead_fraction"] = 1.0 - float(alive.float().mean())
             report.layers.append(LayerHealth(name, depth, finite=finite, **mean))
         return report
+
+
+def _read_back(samples: list[dict[str, dict[str, Any]]]) -> None:
+    """Every scalar statistic of the epoch read back from the device in one transfer (one
+    sync, instead of one per value), replaced by its Python float in place."""
+    keys = [
+        (i, name, k)
+        for i, sample in enumerate(samples)
+        for name, stats in sample.items()
+        for k, v in stats.items()
+        if isinstance(v, torch.Tensor) and v.dim() == 0
+    ]
+    if not keys:
+        return
+    values = torch.stack([samples[i][n][k].detach().double() for i, n, k in keys]).tolist()
+    for (i, n, k), value in zip(keys, values, strict=True):
+        samples[i][n][k] = value
