@@ -3,7 +3,7 @@
 # a database of its own; prints the URL the test reads from NETCANVAS_TEST_POSTGRES_URL.
 # Idempotent: safe to run on a machine where the server already runs.
 set -euo pipefail
-if ! command -v pg_lsclusters >/dev/null 2>&1; then
+if ! dpkg -s postgresql >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >&2
   apt-get install -y -qq postgresql >&2
