@@ -48,6 +48,7 @@ def run(args) -> int:
 
     path = existing(args.file)
     project = load(path)
+    _show_downloads()
     if args.epochs is not None and args.epochs < 1:
         raise UsageError(f"--epochs: expected an integer ≥ 1, got {args.epochs}")
     if args.init_from:
@@ -155,3 +156,17 @@ def parse_settings(items: list[str]) -> dict:
         except (ValueError, ParamError) as err:
             raise UsageError(f"--set {item}: {err}") from None
     return out
+
+
+def _show_downloads() -> None:
+    """A progress line on stderr while a built-in dataset (MNIST, ...) downloads."""
+    import sys
+
+    from designer.core.data import downloads
+
+    def show(file: str, done: int, total: int | None) -> None:
+        shown = f"{done / 2**20:.1f}" + (f" of {total / 2**20:.1f}" if total else "")
+        end = "\n" if total and done >= total else ""
+        print(f"\rdownloading {file}: {shown} MB", end=end, file=sys.stderr, flush=True)
+
+    downloads.progress_hook = show

@@ -143,3 +143,22 @@ def test_the_official_sources_are_listed_with_checksums():
     }
     for spec in dl.DOWNLOADS.values():
         assert all(len(md5) == 32 for _, md5 in spec.files) and len(spec.class_names) == 10
+
+
+def test_train_on_mnist_shows_the_download_progress(server, monkeypatch, tmp_path, capsys):
+    from designer.cli import main
+    from designer.core.project import Project
+    from designer.core.project_io import save_project
+    from designer.core.training.config import TrainingConfig
+    from tests.core.helpers import chain
+
+    url, www, _ = server
+    serve(monkeypatch, "mnist", url, mnist_files(np.random.default_rng(3)), www)
+    monkeypatch.setenv("NETCANVAS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(dl, "progress_hook", None)
+    graph = chain(("flatten", {}), ("linear", {"out_features": 10}), input_shape=(1, 28, 28))
+    config = TrainingConfig(epochs=1, device="cpu", data=DataConfig(name="mnist"))
+    path = save_project(Project(graph, "digits", config), tmp_path / "digits.netcanvas")
+    assert main(["train", str(path), "--out", str(tmp_path / "run")]) == 0
+    err = capsys.readouterr().err
+    assert "downloading train-images-idx3-ubyte.gz: " in err and " MB" in err

@@ -15,6 +15,7 @@ import struct
 import tarfile
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,7 @@ import numpy as np
 CHUNK = 1 << 16
 # progress(file, done_bytes, total_bytes or None) for downloads started by load_dataset: the CLI
 # sets a progress bar, the app a signal. None: quiet.
-progress_hook = None
+progress_hook: Callable[[str, int, int | None], None] | None = None
 
 
 @dataclass(frozen=True)
