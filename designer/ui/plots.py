@@ -128,7 +128,12 @@ class SeriesPlot(QWidget):
             self.plot_item.getAxis(side).enableAutoSIPrefix(False)
         self.plot_item.showGrid(x=True, y=True, alpha=0.2)
         self.plot_item.setMenuEnabled(True)
-        self.legend = self.plot_item.addLegend(offset=(-10, 10))
+        # NOTE: the legend sits in its own row under the x axis, one line across, so it can never
+        # cover a curve (inside the view box it hid the end of a rising accuracy curve).
+        self.legend = pg.LegendItem(colCount=4, frame=False, verSpacing=-6)
+        self.legend.setParentItem(self.plot_item)
+        self.plot_item.layout.setRowFixedHeight(4, 30)  # the legend's row, below the x axis
+        self.legend.anchor(itemPos=(0.5, 1), parentPos=(0.5, 1), offset=(0, 0))
 
         self.log_check = QCheckBox("Log y")
         self.log_check.setToolTip("Logarithmic loss axis: shows slow late progress")

@@ -248,3 +248,15 @@ def test_a_new_metric_reaches_the_plot_the_run_files_and_the_script_log(
         torch.set_num_threads(threads)
     logged = [float(line.split("weight_norm ")[1].split()[0]) for line in lines]
     assert logged == pytest.approx(norms, rel=1e-5)
+
+
+def test_the_legend_never_covers_a_curve(plots, qtbot):
+    """The legend lives outside the plotting area, so a rising accuracy curve ends in plain view."""
+    for n in range(1, 11):
+        plots.add_epoch(epoch(n, 1.0 / n, 1.2 / n, n / 10, n / 11))
+    plots.redraw()
+    accuracy = plots.accuracy
+    assert accuracy.in_legend() == ["train", "test"]
+    qtbot.waitUntil(lambda: accuracy.legend.sceneBoundingRect().width() > 0, timeout=2000)
+    view = accuracy.plot_item.getViewBox().sceneBoundingRect()
+    assert not accuracy.legend.sceneBoundingRect().intersects(view)
