@@ -2,17 +2,21 @@
 ONNX, torch.export, trained weights).
 
 The work is done by designer.core.export; this dialog picks the format and the file, feeds in
-the last trained weights when there are any, shows the export's notes (a fixed batch size) and
-a failure as one line, never a traceback.
+the last trained weights when there are any, runs the export on a thread (an ONNX export takes
+seconds: the window keeps painting, with a busy bar), then says "Exported …" with the export's
+notes (a fixed batch size) and an Open Folder button, or shows a failure as one line, never a
+traceback.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -23,6 +27,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
+    QProgressBar,
     QVBoxLayout,
     QWidget,
 )
@@ -34,9 +39,18 @@ from designer.core.naming import sanitize
 from designer.ui.widgets import path_field
 
 
+class _Relay(QObject):
+    """Carries the export thread's outcome to the GUI thread (a queued signal)."""
+
+    done = Signal(object, object)  # (result, error)
+
+
 class ExportDialog(QDialog):
     """Pick a format and a file, then `export()`. `trained_state_provider()` returns the CPU
-    state dict of the last trained model, or None."""
+    state dict of the last trained model, or None. The Export button runs it on a thread and
+    emits `export_finished` when the outcome is shown."""
+
+    export_finished = Signal()
 
     def __init__(
         self,
@@ -53,6 +67,7 @@ class ExportDialog(QDialog):
         self.error_box: QMessageBox | None = None
         self.notes_box: QMessageBox | None = None
         self._path_edited = False
+        self._idle_note = ""
 
         self.format = QComboBox()
         for fmt in FORMATS:
@@ -65,6 +80,12 @@ class ExportDialog(QDialog):
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.note.setTextFormat(Qt.TextFormat.PlainText)
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)  # no percentage to give: a moving bar says it is working
+        self.busy.setTextVisible(False)
+        self.busy.hide()
+        self._relay = _Relay(self)
+        self._relay.done.connect(self._export_done, Qt.ConnectionType.QueuedConnection)
 
         form = QFormLayout()
         form.addRow("Format", self.format)
@@ -80,6 +101,7 @@ class ExportDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.note)
+        layout.addWidget(self.busy)
         layout.addWidget(buttons)
         self._format_changed()
         self.resize(520, self.sizeHint().height())
@@ -140,6 +162,12 @@ class ExportDialog(QDialog):
     def export(self) -> Path:
         """Write the chosen format to the chosen file. NetcanvasError (one line) on failure.
         The export's notes (a fixed batch size, and why) are kept in `notes`."""
+        done = self._prepare()()
+        self.notes = done.notes
+        return done.path
+
+    def _prepare(self) -> Callable:
+        """Check the choices on the GUI thread; return the work that writes the file."""
         from designer.core.export import export
 
         fmt = self.spec()
@@ -151,26 +179,53 @@ class ExportDialog(QDialog):
         if fmt.needs_weights and state is None:
             raise NetcanvasError("There are no trained weights yet: train the model first.")
         use = fmt.needs_weights or (fmt.takes_weights and self.use_trained.isChecked())
-        done = export(self.document.project, fmt.key, out, state if use else None)
-        self.notes = done.notes
-        return done.path
+        project = self.document.project
+        return lambda: export(project, fmt.key, out, state if use else None)
 
     def _export_clicked(self) -> None:
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            self.written = self.export()
+            work = self._prepare()
         except NetcanvasError as err:
             self._show_error(str(err))
+            self.export_finished.emit()
             return
-        except Exception as err:  # noqa: BLE001 - the user sees one line, never a traceback
-            self._show_error(first_line(err, with_type=True))
-            return
-        finally:
-            QGuiApplication.restoreOverrideCursor()
-        if self.notes:
+        self._set_busy(True)
+
+        relay = self._relay
+
+        def run() -> None:
+            try:
+                outcome: tuple[object, Exception | None] = (work(), None)
+            except Exception as err:  # noqa: BLE001 - shown on the GUI thread as one line
+                outcome = (None, err)
+            # RuntimeError: the dialog was closed meanwhile, nobody is left to tell.
+            with contextlib.suppress(RuntimeError):
+                relay.done.emit(*outcome)
+
+        threading.Thread(target=run, name="export", daemon=True).start()
+
+    def _export_done(self, done, error) -> None:
+        self._set_busy(False)
+        if error is not None:
+            message = str(error) if isinstance(error, NetcanvasError) else None
+            self._show_error(message or first_line(error, with_type=True))
+        else:
+            self.written, self.notes = done.path, done.notes
             self._show_notes()
-            return
-        self.accept()
+        self.export_finished.emit()
+
+    def _set_busy(self, busy: bool) -> None:
+        self.busy.setVisible(busy)
+        trained = self.trained_state_provider() is not None
+        self.format.setEnabled(not busy)
+        self.path.setEnabled(not busy)
+        self.use_trained.setEnabled(not busy and trained)
+        self.export_button.setEnabled(not busy and (not self.spec().needs_weights or trained))
+        if busy:
+            self._idle_note = self.note.text()
+            self.note.setText(f"Exporting {self.spec().title} to {self.path.text().strip()}…")
+        else:
+            self.note.setText(self._idle_note)
 
     def _show_error(self, message: str) -> None:
         box = QMessageBox(
@@ -182,10 +237,17 @@ class ExportDialog(QDialog):
         box.open()  # window-modal without a nested event loop
 
     def _show_notes(self) -> None:
-        """Written, with something the user must know: say it, then close with the box."""
-        text = f"Wrote {self.written}.\n\n" + "\n".join(self.notes)
+        """Written: say where (with anything the user must know), then close with the box."""
+        text = "\n\n".join([f"Exported {self.written}.", *self.notes])
         box = QMessageBox(QMessageBox.Icon.Information, "Exported", text, parent=self)
         box.setTextFormat(Qt.TextFormat.PlainText)
+        box.addButton(QMessageBox.StandardButton.Ok)
+        folder = box.addButton("Open Folder", QMessageBox.ButtonRole.ActionRole)
+        folder.clicked.connect(self.open_folder)
         box.finished.connect(lambda _r: self.accept())
         self.notes_box = box
         box.open()
+
+    def open_folder(self) -> None:
+        if self.written is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.written.parent)))

@@ -44,21 +44,41 @@ def make_dialog(qtbot):
     return make
 
 
-def export(dialog, fmt, path):
+@pytest.fixture
+def click_export(qtbot):
+    """Press Export and wait (on the dialog's signal) until the outcome is shown."""
+
+    def click(dialog) -> None:
+        with qtbot.waitSignal(dialog.export_finished, timeout=120_000):
+            dialog._export_clicked()
+
+    return click
+
+
+@pytest.fixture
+def export(click_export):
+    return lambda dialog, fmt, path: _export(click_export, dialog, fmt, path)
+
+
+def _export(click_export, dialog, fmt, path):
     dialog.set_format(fmt)
     dialog.set_path(path)
-    dialog._export_clicked()
+    click_export(dialog)
     assert dialog.error_box is None, dialog.error_box.text()
-    if dialog.notes:  # something to tell (a table written beside a script): said, then closed
-        assert dialog.notes_box is not None and dialog.notes_box.isVisible()
-        assert all(note in dialog.notes_box.text() for note in dialog.notes)
-        dialog.notes_box.accept()
+    # Always told where the file went (and any note: a table written beside a script).
+    box = dialog.notes_box
+    assert box is not None and box.isVisible() and f"Exported {path}." in box.text()
+    assert all(note in box.text() for note in dialog.notes)
+    assert dialog.result() != QDialog.DialogCode.Accepted  # open until the user has read it
+    box.accept()
     assert dialog.result() == QDialog.DialogCode.Accepted
     assert dialog.written == path
     return path
 
 
-def test_python_export_writes_a_module_that_imports_and_runs(make_dialog, document, tmp_path):
+def test_python_export_writes_a_module_that_imports_and_runs(
+    make_dialog, document, tmp_path, export
+):
     out = export(make_dialog(document), "python", tmp_path / "iris_net.py")
     code = (
         "import sys, torch\n"
@@ -73,7 +93,7 @@ def test_python_export_writes_a_module_that_imports_and_runs(make_dialog, docume
     assert out.read_text().count("import torch") >= 1
 
 
-def test_training_script_export_writes_valid_python(make_dialog, document, tmp_path):
+def test_training_script_export_writes_valid_python(make_dialog, document, tmp_path, export):
     out = export(make_dialog(document), "script", tmp_path / "train.py")
     text = out.read_text()
     compile(text, str(out), "exec")
@@ -81,7 +101,7 @@ def test_training_script_export_writes_valid_python(make_dialog, document, tmp_p
     assert (tmp_path / "netcanvas_iris.npz").exists()  # the table, for a torch-only machine
 
 
-def test_pt2_export_carries_the_trained_weights(make_dialog, document, trained, tmp_path):
+def test_pt2_export_carries_the_trained_weights(make_dialog, document, trained, tmp_path, export):
     import torch
 
     dialog = make_dialog(document, trained)
@@ -99,7 +119,7 @@ def test_pt2_export_carries_the_trained_weights(make_dialog, document, trained, 
     assert torch.allclose(got, fresh, atol=1e-5)
 
 
-def test_onnx_export_carries_the_trained_weights(make_dialog, document, trained, tmp_path):
+def test_onnx_export_carries_the_trained_weights(make_dialog, document, trained, tmp_path, export):
     import numpy as np
     import onnx
     from onnx import numpy_helper
@@ -112,7 +132,7 @@ def test_onnx_export_carries_the_trained_weights(make_dialog, document, trained,
 
 
 def test_weights_export_needs_trained_weights_and_writes_them(
-    make_dialog, document, trained, tmp_path
+    make_dialog, document, trained, tmp_path, export
 ):
     import torch
 
@@ -128,11 +148,11 @@ def test_weights_export_needs_trained_weights_and_writes_them(
     assert all(torch.equal(saved[k], trained[k]) for k in trained)
 
 
-def test_a_failure_is_one_line_in_a_message_box(make_dialog, document, tmp_path):
+def test_a_failure_is_one_line_in_a_message_box(make_dialog, document, tmp_path, click_export):
     dialog = make_dialog(document)
     dialog.set_format("python")
     dialog.set_path(tmp_path / "missing" / "net.py")
-    dialog._export_clicked()
+    click_export(dialog)
     box = dialog.error_box
     assert box is not None and box.isVisible()
     assert "missing" in box.text()
@@ -141,12 +161,14 @@ def test_a_failure_is_one_line_in_a_message_box(make_dialog, document, tmp_path)
     assert not (tmp_path / "missing").exists()
 
 
-def test_weights_from_an_older_graph_are_refused_clearly(make_dialog, document, trained, tmp_path):
+def test_weights_from_an_older_graph_are_refused_clearly(
+    make_dialog, document, trained, tmp_path, click_export
+):
     document.graph.set_param("n2", "out_features", 8)  # edited after training
     dialog = make_dialog(document, trained)
     dialog.set_format("weights")
     dialog.set_path(tmp_path / "w.safetensors")
-    dialog._export_clicked()
+    click_export(dialog)
     assert dialog.error_box is not None
     assert "no longer fit" in dialog.error_box.text()
     assert not (tmp_path / "w.safetensors").exists()
@@ -186,7 +208,7 @@ def test_the_dialog_and_the_cli_list_the_same_formats_from_one_table(make_dialog
 
 
 def test_a_fixed_batch_export_says_so_before_the_dialog_closes(
-    make_dialog, monkeypatch, qtbot, tmp_path
+    make_dialog, monkeypatch, qtbot, tmp_path, click_export
 ):
     from designer.core.export import EXAMPLE_BATCH
     from designer.core.graph import Edge, Graph
@@ -213,7 +235,7 @@ def test_a_fixed_batch_export_says_so_before_the_dialog_closes(
     dialog = make_dialog(Document(Project(graph=g, name="fixed")))
     dialog.set_format("pt2")
     dialog.set_path(tmp_path / "fixed.pt2")
-    dialog._export_clicked()
+    click_export(dialog)
     assert dialog.error_box is None
     box = dialog.notes_box
     assert box is not None and box.isVisible()
@@ -222,3 +244,41 @@ def test_a_fixed_batch_export_says_so_before_the_dialog_closes(
     with qtbot.waitSignal(dialog.accepted):
         box.accept()
     assert dialog.written == tmp_path / "fixed.pt2" and dialog.written.exists()
+
+
+def test_export_runs_in_the_background_and_offers_the_folder(
+    make_dialog, document, tmp_path, qtbot, monkeypatch
+):
+    """An ONNX export takes seconds: the dialog keeps answering, shows it is busy, then says
+    where the file went with a button that opens its folder."""
+    import threading
+
+    from designer.ui import export_dialog as module
+
+    release = threading.Event()
+    real = module.ExportDialog._prepare
+
+    def slow_prepare(self):
+        work = real(self)
+        return lambda: (release.wait(30), work())[1]
+
+    monkeypatch.setattr(module.ExportDialog, "_prepare", slow_prepare)
+    opened = []
+    monkeypatch.setattr(module.QDesktopServices, "openUrl", lambda url: opened.append(url))
+    dialog = make_dialog(document)
+    dialog.show()
+    dialog.set_format("python")
+    dialog.set_path(tmp_path / "net.py")
+    dialog._export_clicked()
+    # Still writing: the event loop turns, the bar moves, nothing can be pressed twice.
+    qtbot.waitUntil(dialog.busy.isVisible)
+    assert not dialog.export_button.isEnabled() and "Exporting" in dialog.note.text()
+    with qtbot.waitSignal(dialog.export_finished, timeout=30_000):
+        release.set()
+    assert not dialog.busy.isVisible() and dialog.export_button.isEnabled()
+    box = dialog.notes_box
+    assert box is not None and f"Exported {tmp_path / 'net.py'}." in box.text()
+    (folder,) = [b for b in box.buttons() if b.text() == "Open Folder"]
+    folder.click()
+    assert [u.toLocalFile() for u in opened] == [str(tmp_path)]
+    qtbot.waitUntil(lambda: dialog.result() == QDialog.DialogCode.Accepted)
