@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import select
 import signal
 import subprocess
 import sys
@@ -152,6 +153,7 @@ SERVER = textwrap.dedent(
                 while True:
                     project, state = pairs[i % 2]
                     save_pair(project, path, state)
+                    os.write(1, b"saved\\n")  # the test waits on these, never on a clock
                     i += 1
             print(pid, flush=True)
         elif line.strip() == "reap":
@@ -159,6 +161,27 @@ SERVER = textwrap.dedent(
             print("ok", flush=True)
     """
 )
+
+
+class _Lines:
+    """Lines from a pipe, each wait bounded. A line that must come fails the test after a
+    minute; with `required=False`, `next` returns None when none came within `timeout`."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd, self.buffer = fd, b""
+
+    def next(self, timeout: float = 60.0, required: bool = True) -> str | None:
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buffer:
+            left = max(0.0, deadline - time.monotonic())
+            if not select.select([self.fd], [], [], left)[0]:
+                assert not required, "the save server went quiet"
+                return None
+            chunk = os.read(self.fd, 4096)
+            assert chunk, "the save server died"
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return line.decode().strip()
 
 
 @pytest.mark.slow
@@ -173,8 +196,10 @@ def test_200_kills_during_save_always_leave_a_matching_pair(tmp_path):
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
+        bufsize=1,
         env=env,
     )
+    lines = _Lines(server.stdout.fileno())
     expected = {}
     for width, name in ((64, "old"), (96, "new")):
         graph = chain(
@@ -189,19 +214,20 @@ def test_200_kills_during_save_always_leave_a_matching_pair(tmp_path):
     seen = {"old": 0, "new": 0}
 
     try:
-        ready, period = server.stdout.readline().split()
+        ready, period = str(lines.next()).split()
         assert ready == "ready"
-        # Kills land anywhere in the first few saves, however fast or loaded this machine is.
-        window = max(0.06, 3 * float(period))
         for _ in range(200):
             server.stdin.write("fork\n")
             server.stdin.flush()
-            pid = int(server.stdout.readline())
-            time.sleep(rng.uniform(0.0, window))  # the kill lands anywhere in the save cycle
+            pid = int(str(lines.next()))
+            # Wait for the saver's next finished save or a random part of one save, whichever
+            # comes first: the kill lands anywhere in the save cycle, however loaded the machine.
+            lines.next(timeout=rng.uniform(0.0, 2 * float(period)), required=False)
             os.kill(pid, signal.SIGKILL)
             server.stdin.write("reap\n")
             server.stdin.flush()
-            assert server.stdout.readline().strip() == "ok"
+            while lines.next() != "ok":  # "saved" reports still in the pipe
+                pass
             project = load_project(target)  # the project is whole ...
             assert check_pair(project) is None  # ... its weights file is there, unchanged ...
             shapes = {k: i.shape for k, i in read_header(project.weights_path).items()}

@@ -9,7 +9,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
 
 from designer import app
 from designer.core.examples import example_path, list_examples
@@ -63,11 +62,6 @@ def test_window_paints_before_torch_is_imported_then_torch_is_warmed(tmp_path):
     assert done.returncode == 0, done.stderr
     lines = [ln for ln in done.stdout.splitlines() if ln.startswith(("PAINTED", "WARMED"))]
     assert lines == ["PAINTED torch=False visible=True", "WARMED torch=True"], done.stdout
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtGui import QKeySequence as Keys
 from PySide6.QtWidgets import QApplication
@@ -12,11 +12,6 @@ from designer.core.examples import example_path
 from designer.core.graph import Edge
 from designer.core.project_io import load_project
 from designer.ui.main_window import Answer, MainWindow
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ truth (Redo on Ctrl+Y, Paste only with layers on the clipboard, Help)."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QApplication, QScrollArea
 
@@ -12,11 +11,6 @@ from designer.core.examples import example_path, list_examples
 from designer.core.project_io import load_project
 from designer.ui.main_window import Answer, MainWindow
 from tests.ui.graphs import resnet18
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
 
 
 @pytest.fixture
