@@ -12,6 +12,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from designer.core.training.doctor.stats import STATISTICS, HealthReport
+from designer.ui.plots import follow_palette
 
 BOUNDARY_COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
                     (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]  # fmt: skip
@@ -26,6 +27,7 @@ def _plot(title: str, x: str, y: str) -> pg.PlotWidget:
     item.showGrid(x=True, y=True, alpha=0.2)
     for side in ("left", "bottom"):
         item.getAxis(side).enableAutoSIPrefix(False)
+    follow_palette(widget, widget.palette())
     return widget
 
 

@@ -91,6 +91,23 @@ EPOCH_PLOTS: list[EpochPlot] = [
 ]
 
 
+def follow_palette(
+    widget: pg.PlotWidget, palette: QPalette, legend: pg.LegendItem | None = None
+) -> None:
+    """Colour a plot from the application palette (pyqtgraph's own default is black), so every
+    plot of the app reads well in the light and the dark theme."""
+    widget.setBackground(palette.color(QPalette.ColorRole.Base))
+    text = palette.color(QPalette.ColorRole.Text)
+    item = widget.getPlotItem()
+    for side in ("left", "bottom"):
+        axis = item.getAxis(side)
+        axis.setPen(pg.mkPen(text))
+        axis.setTextPen(pg.mkPen(text))
+    item.titleLabel.setText(item.titleLabel.text, color=text.name())
+    if legend is not None:
+        legend.setLabelTextColor(text)
+
+
 class _TimedPlotWidget(pg.PlotWidget):
     """A PlotWidget that adds up the time it spends painting, so redraws can be paced."""
 
@@ -253,17 +270,7 @@ class SeriesPlot(QWidget):
         super().changeEvent(event)
 
     def _apply_palette(self) -> None:
-        # Follow the application palette so the plot reads well in light and dark themes.
-        palette = self.palette()
-        self.plot_widget.setBackground(palette.color(QPalette.ColorRole.Base))
-        text = palette.color(QPalette.ColorRole.Text)
-        for side in ("left", "bottom"):
-            axis = self.plot_item.getAxis(side)
-            axis.setPen(pg.mkPen(text))
-            axis.setTextPen(pg.mkPen(text))
-        self.plot_item.titleLabel.setText(self.title, color=text.name())
-        if self.legend is not None:
-            self.legend.setLabelTextColor(text)
+        follow_palette(self.plot_widget, self.palette(), self.legend)
 
     # -- export ----------------------------------------------------------------------------
     def save_png(self, path: str | Path) -> None:

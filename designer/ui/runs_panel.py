@@ -178,9 +178,12 @@ class RunsPanel(QWidget):
         self.diff_title = QLabel(textFormat=Qt.TextFormat.PlainText)
         import pyqtgraph as pg
 
+        from designer.ui.plots import follow_palette
+
         self.plot = pg.PlotWidget()
-        self.plot.addLegend(offset=(-10, 10))
+        legend = self.plot.addLegend(offset=(-10, 10))
         self.plot.setLabel("bottom", "epoch")
+        follow_palette(self.plot, self.plot.palette(), legend)
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)

@@ -150,10 +150,13 @@ class SearchPanel(QWidget):
         lv.addStretch(1)
         import pyqtgraph as pg
 
+        from designer.ui.plots import follow_palette
+
         self.plot = pg.PlotWidget()
         self.plot.setLabel("bottom", "learning rate")
         self.plot.setLabel("left", "score")
         self.plot.setLogMode(x=True, y=False)
+        follow_palette(self.plot, self.plot.palette())
         self.scatter = pg.ScatterPlotItem(size=8, brush=pg.mkBrush(60, 120, 220, 200))
         self.pruned_scatter = pg.ScatterPlotItem(size=6, brush=pg.mkBrush(160, 160, 160, 160))
         self.plot.addItem(self.scatter)

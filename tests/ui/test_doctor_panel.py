@@ -150,3 +150,16 @@ def test_evaluation_panel_after_a_digits_run(qtbot, make_panel, tmp_path):
     assert not view.wrong_images.pixmap().isNull()  # 8×8 digits shown as images
     names = {p.name for p in view.export(tmp_path)}
     assert {"confusion_matrix.csv", "confusion_matrix.png", "per_class.csv"} <= names
+
+
+def test_the_doctor_plots_follow_the_app_palette(qtbot):
+    """pyqtgraph draws black by default; in the light theme the doctor's plots are light like
+    the curves beside them."""
+    from PySide6.QtGui import QPalette
+
+    from designer.ui.doctor_views import GradientFlowPlot
+
+    view = GradientFlowPlot()
+    qtbot.addWidget(view)
+    base = view.plot.palette().color(QPalette.ColorRole.Base)
+    assert view.plot.backgroundBrush().color() == base
