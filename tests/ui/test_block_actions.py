@@ -9,12 +9,9 @@ from designer.ui.block_actions import ImportDialog
 from tests.core.test_blocks import FORMAT3, _residual_mlp
 from tests.ui import test_main_window as _main_window
 
-# The main window tests' fixtures (a window with its own settings and recovery folder).
-settings, make_window, window = (
-    _main_window.settings,
-    _main_window.make_window,
-    _main_window.window,
-)
+# The main window tests' fixtures (a window with its own recovery folder; settings come from
+# tests/ui/conftest.py).
+make_window, window = _main_window.make_window, _main_window.window
 
 
 def _show(window, graph) -> None:
