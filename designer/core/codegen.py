@@ -13,7 +13,7 @@ from designer import __version__
 from designer.core.analysis import Analysis, analyze
 from designer.core.errors import NetcanvasError
 from designer.core.graph import Graph
-from designer.core.layers.spec import ModuleCode, Shape, call_module, param_shape
+from designer.core.layers.spec import ModuleCode, Shape, SupportClass, call_module, param_shape
 from designer.core.naming import Namespace, class_name, sanitize
 from designer.core.pyformat import INDENT, literal, statement
 from designer.core.shapes import ShapeTable, block_table
@@ -64,6 +64,8 @@ def generate(
         raise CodegenError(
             first + (f" (and {more} more problem{'s' * (more != 1)})" if more else "")
         )
+    support = support_classes(graph)
+    reserved = reserved | {s.name for s in support}
     cls = class_name(name)
     while cls in reserved:
         cls += "Net"
@@ -73,7 +75,8 @@ def generate(
     shapes = tuple(tuple(param_shape(n.params, "shape")) for n in inputs)
     dtypes = tuple(str(n.params["dtype"]) for n in inputs)
     frozen = _frozen_paths(graph, body.paths)
-    text = _module_text(cls, body, shapes, dtypes, classes.texts, frozen)
+    texts = [s.source.strip("\n") for s in support] + classes.texts
+    text = _module_text(cls, body, shapes, dtypes, texts, frozen)
     return PythonSource(
         text,
         cls,
@@ -85,6 +88,22 @@ def generate(
         body.paths,
         frozen,
     )
+
+
+def support_classes(graph: Graph) -> list[SupportClass]:
+    """The support classes of the layers `graph` uses, through every block it uses, by name."""
+    found: dict[str, SupportClass] = {}
+    seen: set[str] = set()
+    todo = [graph]
+    while todo:
+        for node in todo.pop().nodes.values():
+            for support in node.spec.support:
+                found.setdefault(support.name, support)
+            inner = str(node.params.get("block")) if node.spec.is_block else None
+            if inner is not None and inner not in seen and inner in graph.blocks:
+                seen.add(inner)
+                todo.append(graph.blocks[inner])
+    return [found[k] for k in sorted(found)]
 
 
 def _frozen_paths(graph: Graph, paths: dict[str, str]) -> tuple[str, ...]:

@@ -171,3 +171,68 @@ def test_a_torch_export_archive_imports_with_the_same_outputs(tmp_path):
     ]  # fmt: skip
     with torch.no_grad():
         assert (result.model.eval()(x) - model(x)).abs().max().item() <= 1e-5
+
+
+def test_stochastic_depth_exports_as_one_torch_only_class_that_drops_while_training(tmp_path):
+    from designer.core.blockops import make_block
+    from tests.core.helpers import chain
+
+    g = chain(
+        ("linear", {"out_features": 8}),
+        ("stochastic_depth", {"p": 0.5, "mode": "row"}),
+        ("stochastic_depth", {"p": 0.25, "mode": "batch"}),
+        input_shape=(8,),
+    )
+    inner = [n.id for n in g.nodes.values() if n.type_id in ("linear", "stochastic_depth")][:2]
+    make_block(g, g, inner, "branch")  # one use inside a block definition, one outside
+    source = generate(g, "StochasticDepth")  # a project named like the class must not shadow it
+    assert source.text.count("class StochasticDepth(nn.Module):") == 1
+    assert "torchvision" not in source.text and source.class_name != "StochasticDepth"
+    path = tmp_path / "model.py"
+    path.write_text(source.text, "utf-8")
+    assert_ruff_clean(path)
+    model = load_module(source).make_model()
+    drops = sorted((m.p, m.mode) for m in model.modules() if type(m).__name__ == "StochasticDepth")
+    assert drops == [(0.25, "batch"), (0.5, "row")]
+    x = torch.randn(64, 8)
+    with torch.no_grad():
+        assert torch.equal(model.eval()(x), model(x))  # identity in eval: deterministic
+        torch.manual_seed(0)
+        y = model.train()(x)
+    zero_rows = int((y.abs().sum(dim=1) == 0).sum())
+    assert zero_rows == 64 or 0 < zero_rows < 64  # whole batch dropped, or some rows
+    assert not torch.equal(y, model.eval()(x))  # training drops and rescales
+
+
+@needs_tv
+def test_stochastic_depth_matches_torchvision_in_training_and_imports_back_as_itself():
+    from torchvision.ops import StochasticDepth as TVStochasticDepth
+
+    from designer.core.layers import registry
+
+    spec = registry.get("stochastic_depth")
+    namespace: dict = {"torch": torch, "nn": torch.nn}
+    exec(spec.support[0].source, namespace)  # noqa: S102 - our own support class text
+    ours, theirs = namespace["StochasticDepth"](0.3, "row"), TVStochasticDepth(0.3, "row")
+    x = torch.randn(32, 4, 5, 5)
+    torch.manual_seed(7)
+    a = ours.train()(x)
+    torch.manual_seed(7)
+    b = theirs.train()(x)
+    assert torch.equal(a, b)
+
+    class Net(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = torch.nn.Linear(4, 4)
+            self.drop = TVStochasticDepth(0.2, "row")
+
+        def forward(self, x):
+            return x + self.drop(self.fc(x))
+
+    first = import_module(Net(), (4,), "net")
+    exported = load_module(generate(first.project.graph, "net")).make_model()
+    second = import_module(exported, (4,), "net")
+    assert structure(second.project.graph) == structure(first.project.graph)
+    types = {n.type_id for n in second.project.graph.nodes.values()}
+    assert "stochastic_depth" in types and "identity" not in types

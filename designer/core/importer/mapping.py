@@ -216,6 +216,23 @@ MODULES: dict[type, Converter] = {
 }
 
 
+def support_converter(m: nn.Module) -> Converter | None:
+    """The converter of a support class written by Netcanvas's codegen (`netcanvas_layer` set):
+    the layer named there, its parameters read from the attributes of the same names."""
+    from designer.core.layers import registry
+
+    type_id = getattr(type(m), "netcanvas_layer", None)
+    if not isinstance(type_id, str) or not registry.has(type_id):
+        return None
+    spec = registry.get(type_id)
+
+    def convert(node, module) -> Layer:
+        params = {p.name: getattr(module, p.name) for p in spec.params if hasattr(module, p.name)}
+        return Layer(type_id, params, [_tensor(a) for a in node.args])
+
+    return convert
+
+
 def torchvision_modules() -> dict[type, Converter]:
     """Converters for torchvision's own small modules (when torchvision is installed)."""
     try:

@@ -29,6 +29,7 @@ from designer.core.importer.mapping import (
     Layer,
     Unmapped,
     is_chunk,
+    support_converter,
     torchvision_modules,
 )
 from designer.core.layers import registry
@@ -64,8 +65,10 @@ class _Tracer(fx.Tracer):
         self.record_stack_traces = True
 
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
-        return type(m) in self.leaves or (
-            not list(m.children()) and type(m).__module__.startswith("torch.nn")
+        return (
+            type(m) in self.leaves
+            or support_converter(m) is not None
+            or (not list(m.children()) and type(m).__module__.startswith("torch.nn"))
         )
 
 
@@ -166,7 +169,7 @@ def _map_nodes(root, fx_graph, modules, functions):
         try:
             if node.op == "call_module":
                 m = root.get_submodule(node.target)
-                convert = modules.get(type(m))
+                convert = modules.get(type(m)) or support_converter(m)
                 if convert is None:
                     raise Unmapped(
                         f"module {type(m).__module__}.{type(m).__name__} has no Netcanvas layer"

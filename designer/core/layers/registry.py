@@ -28,6 +28,10 @@ def register(spec: LayerSpec) -> LayerSpec:
     for key in (spec.type_id, *spec.legacy_ids):
         if key in _SPECS or key in _ALIASES:
             raise ValueError(f"layer type id {key!r} is already registered")
+    for support in spec.support:
+        for other in _SPECS.values():
+            if any(o.name == support.name and o != support for o in other.support):
+                raise ValueError(f"support class {support.name!r} is already {other.type_id}'s")
     _SPECS[spec.type_id] = spec
     for old in spec.legacy_ids:
         _ALIASES[old] = spec.type_id

@@ -194,6 +194,20 @@ def _short(value: object) -> str:
 
 
 @dataclass(frozen=True)
+class SupportClass:
+    """A plain-PyTorch `nn.Module` class that a layer's emitted code instantiates, for a layer
+    torch has no module for (StochasticDepth, LayerScale, ...). Codegen writes each class a
+    graph uses once, at the top of the generated file, so exported code needs only torch.
+
+    The class sets `netcanvas_layer = "<type_id>"` and keeps each layer parameter as an
+    attribute of the same name: that is how the importer maps it back to the layer. Its
+    source may use `torch` and `nn` (the generated file's imports) and nothing else."""
+
+    name: str
+    source: str
+
+
+@dataclass(frozen=True)
 class ModuleCode:
     """What one node contributes to the generated module.
 
@@ -281,7 +295,8 @@ class LayerSpec:
     activation or dropout: looking back through it finds the layer that set the features);
     `features_param` (the parameter that sets the output's feature count, "out_features");
     `saturating` (an activation that flattens out for large inputs: sigmoid, tanh); `weighted`
-    (a layer of weight matrices or kernels fed by activations, which He initialisation suits).
+    (a layer of weight matrices or kernels fed by activations, which He initialisation suits);
+    `support` (classes its emitted code instantiates, written into the generated file).
     """
 
     type_id: str
@@ -305,6 +320,7 @@ class LayerSpec:
     features_param: str | None = None
     saturating: bool = False
     weighted: bool = False
+    support: tuple[SupportClass, ...] = ()  # classes its emitted code uses (see SupportClass)
     _by_name: dict[str, ParamSpec] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -6,7 +6,14 @@ from __future__ import annotations
 from designer.core.errors import ShapeError
 from designer.core.layers.common import call, expect_spatial, one_input, p_int
 from designer.core.layers.registry import register
-from designer.core.layers.spec import InputSpec, LayerSpec, ModuleCode, ParamSpec, call_module
+from designer.core.layers.spec import (
+    InputSpec,
+    LayerSpec,
+    ModuleCode,
+    ParamSpec,
+    SupportClass,
+    call_module,
+)
 
 _ANY = InputSpec(dtype="any")  # plumbing moves token ids as well as floats
 
@@ -181,24 +188,51 @@ register(
     )
 )
 
-# NOTE: torch has no StochasticDepth module and exported code needs only torch, so it exports
-# as nn.Identity: exactly what it computes in eval mode. Training the exported model does not
-# drop branches; in the app it is the same (the app trains the exported code).
+# torch has no StochasticDepth module; this is torchvision.ops.StochasticDepth in plain torch,
+# so exported code trains the same way without torchvision (and imports back as this layer).
+_STOCHASTIC_DEPTH = SupportClass(
+    "StochasticDepth",
+    '''
+class StochasticDepth(nn.Module):
+    """Drops the whole input (a residual branch) at random while training: per sample
+    ("row") or for the whole batch ("batch"), scaling the survivors by 1 / (1 - p)."""
+
+    netcanvas_layer = "stochastic_depth"
+
+    def __init__(self, p: float, mode: str) -> None:
+        super().__init__()
+        self.p = p
+        self.mode = mode
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        survival = 1.0 - self.p
+        size = [x.shape[0]] + [1] * (x.ndim - 1) if self.mode == "row" else [1] * x.ndim
+        noise = torch.empty(size, dtype=x.dtype, device=x.device).bernoulli_(survival)
+        if survival > 0.0:
+            noise.div_(survival)
+        return x * noise
+''',
+)
+
 register(
     LayerSpec(
         type_id="stochastic_depth",
         title="StochasticDepth",
         category="Core",
-        doc="Drops a residual branch at random while training (EfficientNet); identity in eval. "
-        "Exported as nn.Identity.",
+        doc="Drops a residual branch at random while training (EfficientNet); identity in eval.",
         params=(
             ParamSpec("p", float, 0.2, "Probability of dropping", minimum=0.0, maximum=1.0),
             ParamSpec("mode", str, "row", "Drop per sample or per batch", choices=("row", "batch")),
         ),
         infer=_same,
-        emit=lambda params, in_shapes: ModuleCode("nn.Identity()", call_module),
+        emit=lambda params, in_shapes: ModuleCode(
+            call("StochasticDepth", params["p"], params["mode"]), call_module
+        ),
         key_params=("p",),
         passthrough=True,
+        support=(_STOCHASTIC_DEPTH,),
     )
 )
 
