@@ -221,12 +221,13 @@ def _one(name: str) -> int:
     return 0
 
 
-def _child(name: str, timeout: float, mem_gb: float) -> dict:
+def _child(name: str, timeout: float, mem_gb: float, cmd: list[str] | None = None) -> dict:
     """One model in its own niced process, under a time and a memory limit."""
     import json
 
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
-    cmd = ["nice", "-n", "10", sys.executable, "-m", "bench.bench_import", "--one", name]
+    cmd = cmd or [sys.executable, "-m", "bench.bench_import", "--one", name]
+    cmd = ["nice", "-n", "10", *cmd]
     base = {
         "model": name,
         "input": "×".join(map(str, input_shape(name))),
