@@ -185,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     # One model per family first, so a partial run already covers every family.
     firsts = {tab.family(n): n for n in reversed(todo)}
     todo = sorted(todo, key=lambda n: (n not in firsts.values(), tab.model_order(n)))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     began = time.perf_counter()
     for i, name in enumerate(todo, 1):
         rows[name] = _child(name, args.timeout, args.mem_gb)
@@ -240,23 +241,28 @@ def _child(name: str, timeout: float, mem_gb: float, cmd: list[str] | None = Non
         began = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=ROOT, env=env, text=True)
         killed, peak_kb = "", 0
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            rss = _rss_kb(proc.pid)
-            peak_kb = max(peak_kb, rss)
-            if not killed and time.perf_counter() - began > timeout:
-                killed = "timeout"
-            elif not killed and rss > mem_gb * 1024 * 1024:
-                killed = f"killed: over the {mem_gb:g} GB memory cap"
-            elif not killed and _available_mb() < LOW_MEMORY_MB:
-                killed = f"killed: the machine had under {LOW_MEMORY_MB} MB of memory left"
-            if killed:
-                os.kill(proc.pid, signal.SIGKILL)
-                pid, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.5)
+        try:
+            while True:
+                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+                if pid:
+                    break
+                rss = _rss_kb(proc.pid)
+                peak_kb = max(peak_kb, rss)
+                if time.perf_counter() - began > timeout:
+                    killed = "timeout"
+                elif rss > mem_gb * 1024 * 1024:
+                    killed = f"killed: over the {mem_gb:g} GB memory cap"
+                elif _available_mb() < LOW_MEMORY_MB:
+                    killed = f"killed: the machine had under {LOW_MEMORY_MB} MB of memory left"
+                if killed:
+                    os.kill(proc.pid, signal.SIGKILL)
+                    pid, status, usage = os.wait4(proc.pid, 0)
+                    break
+                time.sleep(0.5)
+        except BaseException:  # Ctrl+C or SIGTERM of the table run: no orphan left computing
+            os.kill(proc.pid, signal.SIGKILL)
+            os.wait4(proc.pid, 0)
+            raise
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
         base["wall_s"] = round(time.perf_counter() - began, 1)
         base["peak_rss_mb"] = round(max(peak_kb, usage.ru_maxrss) / 1024)
