@@ -14,6 +14,7 @@ import torch
 from designer.cli import main
 from designer.core.examples import example_path
 from designer.core.project_io import load_project, save_project
+from designer.core.runs.store import runs_root
 from designer.core.training.engine import prepare
 from designer.core.training.run import train_to_dir
 from designer.core.weights import load_weights
@@ -42,6 +43,10 @@ def test_train_writes_metrics_summary_weights_and_the_project(tmp_path, capsys):
         "weights.safetensors",
     ]
     assert (out / "iris_mlp.netcanvas").read_bytes() == project_file.read_bytes()
+    # The run's own folder holds the project once, as it was run (3 epochs, not the file's).
+    (run_dir,) = [p.parent for p in runs_root(project_file).rglob("run.json")]
+    assert sorted(p.name for p in run_dir.glob("*.netcanvas")) == ["project.netcanvas"]
+    assert load_project(run_dir / "project.netcanvas").training.epochs == 3
 
     with (out / "metrics.csv").open(newline="") as f:
         rows = list(csv.DictReader(f))

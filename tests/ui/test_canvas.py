@@ -423,3 +423,14 @@ def test_subtitle_wraps_between_parameters_never_inside_one():
     shown = [p for line in lines for p in line.split(" · ")]
     assert all(p in parts or p.startswith("+") for p in shown)  # whole parameters only
     assert shown[0] == "Conv2d"
+
+
+def test_pooling_card_shows_its_kernel_and_only_a_stride_that_was_set():
+    from designer.core.graph import Graph
+    from designer.ui.canvas.node_item import key_param_text
+
+    g = Graph()
+    default = g.add_node("max_pool2d", name="pool", params={"kernel_size": 2})
+    strided = g.add_node("max_pool2d", name="pool2", params={"kernel_size": 3, "stride": 2})
+    assert key_param_text(default) == "kernel 2"  # stride 0 means "= kernel": not "stride 0"
+    assert key_param_text(strided) == "kernel 3 · stride 2"

@@ -27,7 +27,14 @@ from designer.core.layers.spec import (
 # one plain number in every form and file; None or "" would make it two kinds at once.
 _WINDOW_PARAMS = (
     ParamSpec("kernel_size", int, 2, "Width of each pooling window", minimum=1),
-    ParamSpec("stride", int, 0, "Step between windows; 0 = kernel_size (no overlap)", minimum=0),
+    ParamSpec(
+        "stride",
+        int,
+        0,
+        "Step between windows; 0 = kernel_size (no overlap)",
+        minimum=0,
+        auto=0,
+    ),
     ParamSpec("padding", int, 0, "Values added on each border, at most kernel_size / 2", minimum=0),
     ParamSpec("ceil_mode", bool, False, "Round the output size up, keeping a partial last window"),
 )

@@ -75,6 +75,7 @@ class ParamSpec:
     max_length: int = 8
     allow_minus_one: bool = False
     pair: bool = False  # an int parameter that also takes (height, width), e.g. kernel (1, 7)
+    auto: object = None  # a value meaning "torch's default" (pooling stride 0 = kernel): not shown
 
     def describe(self) -> str:
         """What a valid value looks like, for messages: "an integer ≥ 1"."""

@@ -145,13 +145,18 @@ def record_cli_run(project, root, *, epochs=None, device=None, progress=True, ou
     import shutil
 
     from designer.core.errors import NetcanvasError
-    from designer.core.training.run import train_to_dir
+    from designer.core.training.run import train_to_dir, write_project_copy
 
     run_project = effective(project, epochs=epochs, device=device)
     recorder = RunRecorder(run_project, root, source="cli")
     try:
-        result = train_to_dir(
-            project, recorder.dir, epochs=epochs, device=device, progress=progress
+        result = train_to_dir(  # the recorder wrote the project as run: no second copy
+            project,
+            recorder.dir,
+            epochs=epochs,
+            device=device,
+            progress=progress,
+            copy_project=False,
         )
     except NetcanvasError as e:
         recorder.update(status="failed", failure={"kind": "error", "message": str(e)})
@@ -176,6 +181,7 @@ def record_cli_run(project, root, *, epochs=None, device=None, progress=True, ou
         for item in recorder.dir.iterdir():
             if item.name not in (store.RUN_FILE, store.PROJECT_FILE) and item.is_file():
                 shutil.copyfile(item, out / item.name)
+        write_project_copy(project, out)
     return result, store.Run(recorder.dir, recorder.info)
 
 

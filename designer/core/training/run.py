@@ -27,11 +27,17 @@ from designer.core.training.prepare import node_of
 
 
 def train_to_dir(
-    project, out_dir, epochs: int | None = None, device: str | None = None, progress: bool = True
+    project,
+    out_dir,
+    epochs: int | None = None,
+    device: str | None = None,
+    progress: bool = True,
+    copy_project: bool = True,
 ) -> dict:
     """Train `project` (its settings, with `epochs`/`device` overridden for this run only) and
     write the files above into `out_dir`. Returns {epochs, final metrics…, best_epoch,
-    samples_per_second, diagnoses} (the CLI prints it). A failed run raises NetcanvasError with
+    samples_per_second, diagnoses} (the CLI prints it). `copy_project=False` leaves the project
+    file out (a run folder holds the project as run already). A failed run raises NetcanvasError with
     the one-line reason. The training doctor watches the run: its diagnoses are printed as they
     come (stderr) and listed in summary.json."""
     from designer.core.training.doctor.watch import Diagnosed, context_for, doctored
@@ -78,7 +84,8 @@ def train_to_dir(
 
     write_metrics(out / "metrics.csv", rows)
     _save_weights(model, out / "weights.safetensors")
-    _copy_project(project, out)
+    if copy_project:
+        write_project_copy(project, out)
     summary = {
         "project": project.name,
         "device": started.device,
@@ -132,7 +139,8 @@ def _save_weights(model, path: Path) -> None:
     save_weights(model, path)
 
 
-def _copy_project(project, out: Path) -> None:
+def write_project_copy(project, out: Path) -> None:
+    """The project's file copied into `out` as it is on disk (an unsaved one written out)."""
     from designer.core.project import EXTENSION
 
     src = Path(project.path) if project.path else None

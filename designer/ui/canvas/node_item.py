@@ -60,6 +60,9 @@ def key_param_parts(node: Node) -> list[str]:
     for name in node.spec.key_params:
         value = node.params.get(name)
         label = name.split("_")[0]
+        auto = node.spec.param(name).auto
+        if auto is not None and value == auto:
+            continue  # "stride 0" would read as a step of nothing; it means the default
         if isinstance(value, bool):
             if value:
                 parts.append(label)
