@@ -25,8 +25,8 @@ def add_arguments(p) -> None:
     p.add_argument(
         "--weights",
         metavar="W",
-        help=f"safetensors weights to export ({with_weights}); default: the ones beside FILE, "
-        "if any",
+        help=f"safetensors weights to export ({with_weights}); default: the ones saved with "
+        "FILE, else those of its latest finished run that fit the model",
     )
 
 
@@ -38,27 +38,39 @@ def run(args) -> int:
     if args.weights and not fmt.takes_weights:
         with_weights = ", ".join(f.key for f in FORMATS if f.takes_weights)
         raise UsageError(f"--weights applies to --format {with_weights} only")
-    weights = None
+    weights, origin = None, ""
     if fmt.takes_weights:
-        weights = Path(args.weights) if args.weights else project.weights_path
-        if args.weights:
-            existing(args.weights)
-        elif weights is not None and not weights.is_file():
-            weights = None
+        weights, origin = _default_weights(project, args.weights)
         if weights is None and fmt.needs_weights:
             raise UsageError(
                 f"--format {fmt.key} needs trained weights: pass --weights W, or train first "
-                "(netcanvas train saves them beside the project)"
+                "(netcanvas train records them in the project's runs folder)"
             )
     done = export(project, fmt.key, out, weights)
     tail = ""
     if fmt.takes_weights:
         tail = (
-            f" (weights from {weights})"
+            f" (weights from {weights}{origin})"
             if weights
-            else " (untrained weights: no weights file beside the project)"
+            else " (untrained weights: none saved with the project, and no run of it fits)"
         )
     print(f"Wrote {done.path}{tail}")
     for note in done.notes:
         print(note)
     return 0
+
+
+def _default_weights(project, given: str | None) -> tuple[Path | None, str]:
+    """--weights W; else the weights saved with the project; else its latest finished run's
+    that fit the model. Returns (path or None, how it was chosen, for the message)."""
+    from designer.core.runs.store import latest_fitting_weights
+
+    if given:
+        return existing(given), ""
+    saved = project.weights_path
+    if saved is not None and saved.is_file():
+        return saved, ""
+    run = latest_fitting_weights(project)
+    if run is None:
+        return None, ""
+    return run.weights_path, f": the latest run that fits, {run.id}"

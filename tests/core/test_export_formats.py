@@ -70,6 +70,25 @@ def test_cli_weights_export_without_weights_is_a_usage_error(iris, tmp_path, cap
     assert not out.exists()
 
 
+def test_cli_export_after_train_uses_the_latest_run_whose_weights_fit(iris, tmp_path, capsys):
+    assert main(["train", str(iris), "--epochs", "1"]) == 0
+    first = capsys.readouterr().out
+    run_id = re.search(r"Recorded run (\S+) in", first).group(1)
+    out = tmp_path / "w.safetensors"
+    assert main(["export", str(iris), "-f", "weights", "-o", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert f"the latest run that fits, {run_id}" in said
+    trained = read_weights(next((tmp_path / "runs").rglob("weights.safetensors")))
+    assert all(torch.equal(read_weights(out)[k], v) for k, v in trained.items())
+
+    # Widen a layer: that run's weights no longer fit, so none is used (and it says so).
+    project = load_project(iris)
+    project.graph.set_param(project.graph.by_name("hidden").id, "out_features", 32)
+    save_project(project, iris)
+    assert main(["export", str(iris), "-f", "weights", "-o", str(out)]) == 2
+    assert "netcanvas train records them in the project's runs folder" in capsys.readouterr().err
+
+
 def test_cli_weights_export_refuses_weights_of_another_graph(iris, tmp_path, capsys):
     wider = build_example("iris_mlp").graph
     wider.set_param(wider.by_name("hidden").id, "out_features", 32)

@@ -223,3 +223,28 @@ def find_run(name: str, root: str | os.PathLike | None = None) -> Run:
         if len(hits) > 1:
             raise RunError(f"{name}: matches {len(hits)} runs ({', '.join(r.id for r in hits)})")
     raise RunError(f"{name}: no such run")
+
+
+def latest_fitting_weights(project) -> Run | None:
+    """The newest finished run of `project` whose weights fit its model as it is now (a run
+    from before an edit that changed a layer's shape does not), else None."""
+    from designer.core.compiler import build_model
+    from designer.core.weights import WeightsError, check_fits, read_header
+
+    candidates = [
+        r
+        for r in reversed(list_runs(runs_root(project.path, project.name)))
+        if r.status == "finished" and r.weights_path is not None
+    ]
+    if not candidates:
+        return None
+    model, _source = build_model(project.graph, project.name)
+    expected = model.state_dict()
+    for run in candidates:
+        try:
+            found = {k: v.shape for k, v in read_header(run.weights_path).items()}
+            check_fits(expected, found, "weights")
+        except WeightsError:
+            continue
+        return run
+    return None
