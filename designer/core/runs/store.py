@@ -241,8 +241,11 @@ def latest_fitting_weights(project) -> Run | None:
     model, _source = build_model(project.graph, project.name)
     expected = model.state_dict()
     for run in candidates:
+        path = run.weights_path
+        if path is None:  # removed since it was listed
+            continue
         try:
-            found = {k: v.shape for k, v in read_header(run.weights_path).items()}
+            found = {k: v.shape for k, v in read_header(path).items()}
             check_fits(expected, found, "weights")
         except WeightsError:
             continue
