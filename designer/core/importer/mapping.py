@@ -16,6 +16,8 @@ import torch
 from torch import fx, nn
 from torch.nn import functional as F  # noqa: N812 - torch's own spelling
 
+from designer.core.importer.folding import BATCH, SHAPE
+
 
 class Unmapped(Exception):
     """This op or module has no Netcanvas layer (the message says what to do)."""
@@ -110,9 +112,39 @@ def _groupnorm(node, m) -> Layer:
 
 
 def _linear(node, m) -> Layer:
-    return Layer(
-        "linear", {"out_features": m.out_features, "bias": m.bias is not None}, [node.args[0]]
-    )
+    params = {"out_features": m.out_features, "bias": m.bias is not None}
+    if len(example_shape(node.args[0]) or ()) == 4:  # N×H×W×C: features on the last dim
+        params["channels_last"] = True
+    return Layer("linear", params, [node.args[0]])
+
+
+def example_shape(node) -> tuple[int, ...] | None:
+    """The shape (with the batch) a tensor node had on the example input, if it ran."""
+    return node.meta.get(SHAPE) if isinstance(node, fx.Node) else None
+
+
+def _attention(node, m) -> Layer:
+    """nn.MultiheadAttention as self-attention, batch first, its output only."""
+    query = _tensor(_arg(node, 0, "query"))
+    if _arg(node, 1, "key") is not query or _arg(node, 2, "value") is not query:
+        raise Unmapped("only self-attention (query, key and value the same tensor) has a layer")
+    if not m.batch_first:
+        raise Unmapped("batch_first=False (sequence first) is not supported; use batch_first=True")
+    if not m._qkv_same_embed_dim or m.bias_k is not None or m.add_zero_attn:
+        raise Unmapped("kdim/vdim, add_bias_kv or add_zero_attn is not supported")
+    for name, i in (("key_padding_mask", 3), ("attn_mask", 5)):
+        if _arg(node, i, name) is not None:
+            raise Unmapped(f"{name} is not supported (the layer attends to every position)")
+    if _arg(node, 7, "is_causal", False):
+        raise Unmapped("is_causal=True is not supported")
+    if any(u.target is operator.getitem and u.args[1] != 0 for u in node.users):
+        raise Unmapped("its attention weights are used; the layer gives its output only")
+    params = {
+        "num_heads": m.num_heads,
+        "dropout": float(m.dropout),
+        "bias": m.in_proj_bias is not None,
+    }
+    return Layer("multihead_attention", params, [query])
 
 
 def _simple(type_id: str, read: Callable[[Any], dict] = lambda m: {}):
@@ -157,6 +189,15 @@ def _output_size(size) -> int:
     if not isinstance(size, int):
         raise Unmapped(f"a non-square adaptive output_size {size} is not supported")
     return size
+
+
+def _layernorm2d(node, m) -> Layer:
+    if len(m.normalized_shape) != 1 or (m.elementwise_affine and m.bias is None):
+        raise Unmapped(
+            f"normalized_shape={tuple(m.normalized_shape)} or bias=False is not supported"
+        )
+    params = {"eps": m.eps, "elementwise_affine": m.elementwise_affine}
+    return Layer("layer_norm2d", params, [_tensor(node.args[0])])
 
 
 def _flatten_module(node, m) -> Layer:
@@ -213,7 +254,11 @@ MODULES: dict[type, Converter] = {
     nn.Flatten: _flatten_module,
     nn.Identity: _simple("identity"),
     nn.ChannelShuffle: _simple("channel_shuffle", lambda m: {"groups": m.groups}),
+    nn.MultiheadAttention: _attention,
 }
+
+# Modules that return a tuple of which the layer is the first item (`y, _ = attention(...)`).
+TUPLE_OUTPUTS: tuple[type, ...] = (nn.MultiheadAttention,)
 
 
 def support_converter(m: nn.Module) -> Converter | None:
@@ -239,10 +284,12 @@ def torchvision_modules() -> dict[type, Converter]:
         from designer.core.importer.tv import import_torchvision
 
         import_torchvision()
+        from torchvision.models import convnext
         from torchvision.ops import StochasticDepth, misc
     except Exception:  # noqa: BLE001 - torchvision is optional
         return {}
     return {
+        convnext.LayerNorm2d: _layernorm2d,
         StochasticDepth: _simple("stochastic_depth", lambda m: {"p": float(m.p), "mode": m.mode}),
         misc.Permute: lambda node, m: Layer("permute", {"dims": tuple(m.dims)}, [node.args[0]]),
     }
@@ -283,7 +330,11 @@ def _reshape(node) -> Layer:
     if not dims:
         raise Unmapped("reshape without a target shape")
     first, rest = dims[0], dims[1:]
-    batch = first == -1 or (isinstance(first, fx.Node) and _is_batch_size(first, node.args[0]))
+    batch = (
+        first == -1
+        or first is BATCH
+        or (isinstance(first, fx.Node) and _is_batch_size(first, node.args[0]))
+    )
     if not batch or not all(isinstance(d, int) for d in rest) or not rest:
         raise Unmapped(
             f"reshape to {tuple(_shown(d) for d in dims)}: the first dimension must be the batch (x.size(0) or -1) and the rest constant"
@@ -406,6 +457,8 @@ def is_chunk(node) -> bool:
 
 def _getitem(node) -> Layer:
     src, index = node.args[0], node.args[1]
+    if not is_chunk(src) and isinstance(src, fx.Node):
+        return _select(src, index)
     if not is_chunk(src) or not isinstance(index, int):
         raise Unmapped("indexing a tensor (x[...]) has no Netcanvas layer")
     chunks, dim = _arg(src, 1, "chunks"), _arg(src, 2, "dim", 0)
@@ -413,7 +466,43 @@ def _getitem(node) -> Layer:
     return Layer("chunk", params, [_tensor(src.args[0])])
 
 
+def _select(src: fx.Node, index) -> Layer:
+    """`x[:, 0]` (one position of one dim after the batch) is Select; other indexing is not."""
+    full = slice(None)
+    if (
+        isinstance(index, tuple)
+        and len(index) >= 2
+        and isinstance(index[-1], int)
+        and all(i == full for i in index[:-1])
+    ):
+        return Layer("select", {"dim": len(index) - 1, "index": index[-1]}, [src])
+    raise Unmapped(
+        f"indexing a tensor as x[{_index_text(index)}] has no Netcanvas layer "
+        "(x[:, i], one position of one dim, is Select)"
+    )
+
+
+def _index_text(index) -> str:
+    items = index if isinstance(index, tuple) else (index,)
+
+    def one(i) -> str:
+        if isinstance(i, slice):
+            parts = ["" if v is None else str(v) for v in (i.start, i.stop, i.step)]
+            return ":".join(parts[:2] if i.step is None else parts)
+        return "..." if i is Ellipsis else repr(i)
+
+    return ", ".join(one(i) for i in items)
+
+
+def _select_call(node) -> Layer:
+    dim, index = _arg(node, 1, "dim"), _arg(node, 2, "index")
+    if not isinstance(dim, int) or not isinstance(index, int) or dim < 1:
+        raise Unmapped(f"select(dim={dim!r}, index={index!r}): dim must be ≥ 1 and both constant")
+    return Layer("select", {"dim": dim, "index": index}, [_tensor(node.args[0])])
+
+
 FUNCTIONS: dict[object, Converter] = {
+    torch.select: _select_call,
     operator.getitem: _getitem,
     operator.add: _binary("add"),
     operator.iadd: _binary("add"),
@@ -465,6 +554,7 @@ METHODS: dict[str, Converter] = {
     "transpose": _transpose,
     "mean": _mean,
     "contiguous": _contiguous,
+    "select": _select_call,
 }
 
 # Nodes that only read a size; allowed where a reshape uses them as the batch dimension.

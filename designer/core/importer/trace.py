@@ -22,10 +22,12 @@ from torch import fx, nn
 
 from designer.core.errors import NetcanvasError
 from designer.core.graph import Edge, Graph
+from designer.core.importer.folding import BATCH_DEPENDENT, fold_sizes
 from designer.core.importer.mapping import (
     FUNCTIONS,
     METHODS,
     MODULES,
+    TUPLE_OUTPUTS,
     Layer,
     Unmapped,
     is_chunk,
@@ -107,6 +109,8 @@ def trace_module(root: nn.Module, input_shape: tuple[int, ...]) -> Imported:
             fx_graph = tracer.trace(root)
         except Exception as e:  # noqa: BLE001 - any tracing failure is reported, with its line
             raise ImportRefused(_trace_failure(e)) from None
+        fold_sizes(root, fx_graph, tuple(input_shape))
+        _take_first_outputs(root, fx_graph)
     items, problems, placeholders, output = _map_nodes(root, fx_graph, modules, functions)
     if problems:
         raise ImportRefused(_refusal(problems))
@@ -117,6 +121,22 @@ def trace_module(root: nn.Module, input_shape: tuple[int, ...]) -> Imported:
     builder = _Builder(root, items, tracer)
     graph = builder.build(placeholders[0], output, input_shape)
     return Imported(graph, builder.weights_of)
+
+
+def _take_first_outputs(root: nn.Module, graph: fx.Graph) -> None:
+    """`y, _ = attention(x, x, x)`: the layer is its first output; unused others are dropped."""
+    for node in list(graph.nodes):
+        if node.op != "call_module":
+            continue
+        if type(root.get_submodule(str(node.target))) not in TUPLE_OUTPUTS:
+            continue
+        for user in list(node.users):
+            if user.target is not operator.getitem or user.args[0] is not node:
+                continue
+            if user.args[1] == 0:
+                user.replace_all_uses_with(node)
+            if not user.users:
+                graph.erase_node(user)
 
 
 # -- mapping ----------------------------------------------------------------------------------
@@ -157,6 +177,17 @@ def _map_nodes(root, fx_graph, modules, functions):
                     "a raw parameter or buffer used directly in forward(): no layer holds a free "
                     "tensor; move it into a module Netcanvas maps (e.g. nn.Linear, nn.Conv2d) "
                     "or drop it",
+                    where,
+                )
+            )
+            continue
+        if node.meta.get(BATCH_DEPENDENT):
+            failed.add(node)
+            problems.append(
+                (
+                    _qualname(node, scope),
+                    "computes a size from the batch size: Netcanvas layers have fixed shapes "
+                    "(write -1, or reshape without the batch)",
                     where,
                 )
             )

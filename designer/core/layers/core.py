@@ -27,7 +27,11 @@ from designer.core.layers.spec import (
 
 def _linear_infer(params, in_shapes):
     x = one_input(in_shapes)
-    expect_rank(x, (1, 2), fix=flatten_fix())
+    # NOTE: torch's Linear takes any rank (features last). Images reach it channels-last only
+    # after a Permute (ConvNeXt); a Linear fed N×C×H×W is nearly always a missing Flatten, so
+    # images are refused unless channels_last says the last dim really is the features.
+    if not (params.get("channels_last") and len(x) == 3):
+        expect_rank(x, (1, 2), fix=flatten_fix())
     return (*x[:-1], p_int(params, "out_features"))
 
 
@@ -53,12 +57,19 @@ LINEAR = register(
         params=(
             ParamSpec("out_features", int, 16, "Number of output features", minimum=1),
             ParamSpec("bias", bool, True, "Learn an additive bias"),
+            ParamSpec(
+                "channels_last",
+                bool,
+                False,
+                "Also take channels-last images (N×H×W×C, after a Permute): mixes each "
+                "pixel's channels",
+            ),
         ),
         infer=_linear_infer,
         emit=_linear_emit,
         cost=_linear_cost,
         key_params=("out_features",),
-        accepts=InputSpec(ranks=(1, 2)),
+        accepts=InputSpec(ranks=(1, 2, 3)),
         features_param="out_features",
         weighted=True,
     )

@@ -273,3 +273,39 @@ register(
         dtype_out="same",
     )
 )
+
+
+def _select_infer(params, in_shapes):
+    x = one_input(in_shapes)
+    axis = _axis(p_int(params, "dim"), len(x))
+    i = p_int(params, "index")
+    if not -x[axis] <= i < x[axis]:
+        raise ShapeError(f"index {i} is outside dim {params['dim']} of size {x[axis]}")
+    if len(x) == 1:
+        raise ShapeError("would leave only the batch; keep at least one dimension")
+    return x[:axis] + x[axis + 1 :]
+
+
+def _select_emit(params, in_shapes):
+    index = ":, " * p_int(params, "dim") + str(params["index"])
+    return ModuleCode(None, lambda m, xs: f"{xs[0]}[{index}]")
+
+
+register(
+    LayerSpec(
+        type_id="select",
+        title="Select",
+        category="Core",
+        doc="One position along a dim, which drops it: x[:, 0] takes ViT's class token, "
+        "N×T×F -> N×F.",
+        params=(
+            ParamSpec("dim", int, 1, "Dimension to pick from (batch is 0)", minimum=1, maximum=6),
+            ParamSpec("index", int, 0, "Position (negative counts from the end)", **_DIM),  # type: ignore[arg-type]
+        ),
+        infer=_select_infer,
+        emit=_select_emit,
+        key_params=("index",),
+        accepts=_ANY,
+        dtype_out="same",
+    )
+)

@@ -1,0 +1,115 @@
+"""Sizes read in forward() fold to constants; attention, tokens and x[:, 0] import and round-trip."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from torch import fx, nn  # noqa: E402
+
+from designer.core.codegen import generate  # noqa: E402
+from designer.core.compiler import load_module  # noqa: E402
+from designer.core.importer.api import import_model, import_module, structure  # noqa: E402
+from designer.core.importer.folding import BATCH, SHAPE, fold_sizes  # noqa: E402
+from designer.core.importer.trace import ImportRefused  # noqa: E402
+
+
+class Patches(nn.Module):
+    """ViT's input processing: shape arithmetic, asserts and a reshape by the read batch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.proj = nn.Conv2d(3, 8, kernel_size=4, stride=4)
+        self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
+        self.head = nn.Linear(8, 5)
+
+    def forward(self, x):
+        n, c, h, w = x.shape
+        torch._assert(h == 16, f"Wrong image height {h}")
+        torch._assert(x.dim() == 4, "4-D")
+        n_h, n_w = h // 4, w // 4
+        x = self.proj(x).reshape(n, 8, n_h * n_w).permute(0, 2, 1)
+        y, _ = self.attn(x, x, x, need_weights=False)
+        x = x + y
+        return self.head(x[:, 0])
+
+
+def round_trip(model: nn.Module, shape: tuple[int, ...]):
+    torch.manual_seed(0)
+    first = import_module(model, shape, "net")
+    x = torch.randn(3, *shape)
+    with torch.no_grad():
+        want = model.eval()(x)
+        assert (first.model.eval()(x) - want).abs().max().item() <= 1e-5
+    assert sum(p.numel() for p in first.model.parameters()) == sum(
+        p.numel() for p in model.parameters()
+    )
+    exported = load_module(generate(first.project.graph, "net")).make_model()
+    exported.load_state_dict(first.model.state_dict())
+    second = import_module(exported, shape, "net")
+    assert structure(second.project.graph) == structure(first.project.graph)
+    with torch.no_grad():
+        assert (second.model.eval()(x) - want).abs().max().item() <= 1e-5
+    return first
+
+
+def test_sizes_fold_to_constants_and_the_batch_and_asserts_disappear():
+    model = Patches().eval()
+    graph = fx.Tracer().trace(model)
+    assert fold_sizes(model, graph, (3, 16, 16))
+    targets = [n.target for n in graph.nodes]
+    assert torch._assert not in targets and "dim" not in targets
+    [reshape] = [n for n in graph.nodes if n.target == "reshape"]
+    assert reshape.args[1:] == (BATCH, 8, 16)  # n -> BATCH, n_h * n_w -> 16
+    assert reshape.meta[SHAPE] == (2, 8, 16)
+
+
+def test_vit_like_module_imports_attention_and_select_and_round_trips():
+    first = round_trip(Patches(), (3, 16, 16))
+    types = [n.type_id for n in first.project.graph.topological()]
+    assert types == [
+        "input", "conv2d", "reshape", "permute", "multihead_attention", "add", "select", "linear",
+        "output",
+    ]  # fmt: skip
+    code = generate(first.project.graph, "net").text
+    assert "need_weights=False)[0]" in code and "[:, 0]" in code
+
+
+def test_a_size_that_follows_the_batch_in_another_way_is_named(tmp_path):
+    path = tmp_path / "net.py"
+    path.write_text(
+        textwrap.dedent(
+            """
+            from torch import nn
+
+
+            class Net(nn.Module):
+                def forward(self, x):
+                    n, t, f = x.shape
+                    return x.reshape(n * t, f)
+            """
+        ),
+        "utf-8",
+    )
+    with pytest.raises(ImportRefused) as err:
+        import_model(f"{path}:Net", (4, 6))
+    message = str(err.value)
+    assert "computes a size from the batch size" in message
+    assert f"{path}:8: return x.reshape(n * t, f)" in message
+
+
+def test_attention_whose_weights_are_used_is_refused_by_name():
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
+
+        def forward(self, x):
+            y, w = self.attn(x, x, x)
+            return y + w.mean() * 0
+
+    with pytest.raises(ImportRefused, match=r"attn: its attention weights are used"):
+        import_module(Net(), (5, 8), "net")
