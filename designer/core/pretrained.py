@@ -24,9 +24,6 @@ PICKLED_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt")
 # Checkpoints often wrap the state_dict: {"state_dict": ...} (Lightning), {"model": ...}.
 _WRAPPERS = ("state_dict", "model_state_dict", "model", "net", "weights")
 
-# Where a layer's weights came from, as the inspector shows it.
-PRETRAINED, TRAINED, FRESH = "pretrained", "trained", "fresh"
-
 
 @dataclass
 class LoadReport:

@@ -8,6 +8,7 @@ from pathlib import Path
 from designer.core.annotations import Annotations
 from designer.core.graph import Graph
 from designer.core.limits import fit_name
+from designer.core.origins import Origin
 from designer.core.training.config import TrainingConfig
 
 EXTENSION = ".netcanvas"
@@ -30,6 +31,8 @@ class Project:
     path: Path | None = None
     weights: WeightsRef | None = None
     notes: Annotations = field(default_factory=Annotations)  # frames and comments
+    # Where each layer's weights came from (module path -> Origin); saved with the weights.
+    weight_origins: dict[str, Origin] = field(default_factory=dict)
 
     def adopt_file_name(self, path: Path) -> None:
         """An untitled project takes the name of the file it is first saved to (shortened to

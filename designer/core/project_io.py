@@ -24,6 +24,9 @@ from designer.core.errors import NetcanvasError, ParamError, ProjectError
 from designer.core.graph import Edge, Graph
 from designer.core.layers import registry
 from designer.core.migrations import CURRENT, migrate
+from designer.core.origins import KINDS as ORIGIN_KINDS
+from designer.core.origins import MAX_SOURCE, Origin
+from designer.core.origins import to_data as origins_to_data
 from designer.core.project import Project, WeightsRef
 from designer.core.training.config import INITS, TrainingConfig
 
@@ -111,7 +114,10 @@ def project_to_dict(project: Project) -> dict:
         del data["blocks"]  # optional: a project without blocks reads as before
     data["training"] = project.training.to_dict()
     if project.weights is not None:
-        data["weights"] = {"file": project.weights.file, "sha256": project.weights.sha256}
+        ref: dict = {"file": project.weights.file, "sha256": project.weights.sha256}
+        if project.weight_origins:  # format 3, optional: where each layer's weights came from
+            ref["origins"] = origins_to_data(project.weight_origins)
+        data["weights"] = ref
     # format 3, optional: the canvas's frames and comments (absent when there are none)
     frames, comments = project.notes.frames, project.notes.comments
     if frames:
@@ -137,10 +143,18 @@ def project_from_dict(data: object, source: str = "<project>") -> Project:
         graph = _graph(data, source)
         training = _training(data.get("training", {}), source)
         weights = _weights(data["weights"], source) if "weights" in data else None
+        origins = _origins(data["weights"], source) if weights is not None else {}
         notes = _notes(data, source)
     except RecursionError:
         _fail(source, "", "is nested too deeply to be a project file")
-    return Project(graph=graph, name=name, training=training, weights=weights, notes=notes)
+    return Project(
+        graph=graph,
+        name=name,
+        training=training,
+        weights=weights,
+        notes=notes,
+        weight_origins=origins,
+    )
 
 
 def graph_to_data(graph: Graph, node_ids: object = None) -> dict:
@@ -458,7 +472,8 @@ def _numbers(raw: object, field: str, source: str, count: int) -> list[float]:
 
 
 def _weights(raw: object, source: str) -> WeightsRef:
-    ref = _object(raw, "weights", source, ("file", "sha256"), required=("file", "sha256"))
+    keys = ("file", "sha256", "origins")
+    ref = _object(raw, "weights", source, keys, required=("file", "sha256"))
     file = _string(ref["file"], "weights.file", source, MAX_NAME + 32)
     if file != Path(file).name or "\\" in file or not file.endswith(".safetensors"):
         _fail(source, "weights.file", "expected a .safetensors file name beside the project")
@@ -466,6 +481,27 @@ def _weights(raw: object, source: str) -> WeightsRef:
     if not _SHA256.match(sha):
         _fail(source, "weights.sha256", "expected 64 lowercase hexadecimal digits")
     return WeightsRef(file, sha)
+
+
+def _origins(raw: dict, source: str) -> dict[str, Origin]:
+    """Format 3's optional "weights.origins": module path -> {"kind", "from"}."""
+    found = _object(raw.get("origins", {}), "weights.origins", source, None)
+    if len(found) > limits.MAX_TENSORS:
+        _fail(
+            source, "weights.origins", f"has {len(found):,} layers; at most {limits.MAX_TENSORS:,}"
+        )
+    out = {}
+    for layer, value in found.items():
+        field = f"weights.origins.{_key(layer)}"
+        _string(layer, field, source, limits.MAX_STRING)
+        item = _object(value, field, source, ("kind", "from"), required=("kind",))
+        kind = item["kind"]
+        if kind not in ORIGIN_KINDS:
+            shown = ", ".join(map(repr, ORIGIN_KINDS))
+            _fail(source, f"{field}.kind", f"expected one of {shown}, got {_show(kind)}")
+        text = _string(item.get("from", ""), f"{field}.from", source, MAX_SOURCE, empty=True)
+        out[layer] = Origin(kind, text)
+    return out
 
 
 def _training(raw: object, source: str) -> TrainingConfig:

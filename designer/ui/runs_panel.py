@@ -92,6 +92,7 @@ class RunRecording(QObject):
             return
         project = self.document.project
         recorder = RunRecorder(project, runs_root(project.path, project.name), source="app")
+        worker.run_id = recorder.dir.name  # the trained weights name their run
         for signal in (worker.started, worker.epoch, worker.finished, worker.failed):
             signal.connect(recorder.observe)
         worker.done.connect(lambda: self._finish(recorder, worker))

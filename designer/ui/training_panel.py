@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QShowEvent
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from designer.core.origins import Origin
 from designer.core.training.events import BatchEnd, EpochEnd, Failed, Finished, Started
 from designer.ui.dataset_picker import DatasetPicker
 from designer.ui.doctor_panel import DoctorPanel
@@ -56,7 +58,7 @@ class TrainingPanel(QWidget):
         # What the held weights were trained for (module path -> layer type), and per layer
         # (module path) where its weights came from: pretrained, trained or fresh.
         self._trained_types: dict[str, str] | None = None
-        self.origins: dict[str, str] = {}
+        self.origins: dict[str, Origin] = {}
         self._warm = None  # the CarryReport of the current run's warm start
         self._total_steps = 0
         self._epochs = 0
@@ -163,8 +165,17 @@ class TrainingPanel(QWidget):
         self.use_weights({k: v.detach().cpu().clone() for k, v in model.state_dict().items()}, path)
 
     def use_weights(self, state: dict, path) -> None:
-        """Take weights already read and checked to fit the graph (designer.core.weights)."""
-        self._hold(state, None, {k.rpartition(".")[0]: "trained" for k in state})
+        """Take weights already read and checked to fit the graph (designer.core.weights).
+        The project's own weights keep the origins saved with them; any other file's are
+        "trained" (in that file)."""
+        from designer.core.origins import for_state, trained
+
+        project = self.document.project
+        origins = for_state(state, trained(Path(path).name))
+        if project.weights_path is not None and Path(path) == project.weights_path:
+            saved = project.weight_origins
+            origins = {layer: saved.get(layer, o) for layer, o in origins.items()}
+        self._hold(state, None, origins)
         self.status.setText(f"Loaded trained weights from {path}")
 
     def load_pretrained(self, path, prefixes: dict, node_ids: list[str]):
@@ -183,13 +194,26 @@ class TrainingPanel(QWidget):
         return report
 
     def origin_of(self, node_id: str) -> str | None:
-        """Where the held weights of a layer come from (pretrained, trained, fresh), or None."""
+        """Where the held weights of a layer come from (pretrained, trained, fresh; "partly
+        fresh, pretrained" for a block of both), or None."""
+        from designer.core.origins import kinds
         from designer.ui.transfer import origin_for
 
-        return origin_for(self.document, self.origins, node_id) if self.origins else None
+        return kinds(origin_for(self.document, self.origins, node_id)) if self.origins else None
 
-    def _hold(self, state: dict | None, types: dict | None, origins: dict[str, str]) -> None:
+    def origin_text(self, node_id: str) -> str:
+        """The same with the file or run: "pretrained (resnet18-f37072fd.pth)" ("" if none)."""
+        from designer.core.origins import describe
+        from designer.ui.transfer import origin_for
+
+        return describe(origin_for(self.document, self.origins, node_id)) if self.origins else ""
+
+    def _hold(
+        self, state: dict | None, types: dict | None, origins: dict[str, Origin], publish=True
+    ) -> None:
         self._trained, self._trained_types, self.origins = state, types, origins
+        if publish:  # the project saves them beside its weights
+            self.document.project.weight_origins = dict(origins)
         self.start_from.setEnabled(state is not None and self._worker is None)
         if state is None:
             self.start_from.setChecked(False)
@@ -275,8 +299,9 @@ class TrainingPanel(QWidget):
         return preview_done
 
     def _on_project_replaced(self) -> None:
-        # Another project: its own weights (if any) come through load_weights().
-        self._hold(None, None, {})
+        # Another project: its own weights (if any) come through load_weights(); the origins
+        # saved with them stay in the project until then.
+        self._hold(None, None, {}, publish=False)
         self.plots.clear(keep_ghost=False)
         self.message.hide()
         self.status.setText("Ready")
@@ -314,20 +339,26 @@ class TrainingPanel(QWidget):
             self.status.setText(f"Warm start: {report.summary()}")
 
     def _took_weights(self, worker: TrainingWorker) -> None:
-        """After a run: trained layers are "trained"; frozen ones keep where they came from."""
+        """After a run: trained layers are "trained" (in that run); frozen ones keep where
+        they came from."""
+        from designer.core.origins import FRESH_ORIGIN, trained
+
         state = worker.trained_state
         if state is None:
             return
         warm = self._warm
         kept: set[str] = set(warm.kept) if warm is not None else set()
+        run = f"run {worker.run_id}" if worker.run_id else f"the run of {time.strftime('%H:%M')}"
         origins = {}
         for key in state:
             layer = key.rpartition(".")[0]
             frozen = any(layer == f or layer.startswith(f + ".") for f in worker.frozen)
             if not frozen:
-                origins[layer] = "trained"
+                origins[layer] = trained(run)
+            elif layer in kept:
+                origins[layer] = self.origins.get(layer, FRESH_ORIGIN)
             else:
-                origins[layer] = self.origins.get(layer, "fresh") if layer in kept else "fresh"
+                origins[layer] = FRESH_ORIGIN
         self._warm = None
         self._hold(state, worker.trained_types, origins)
 

@@ -57,6 +57,7 @@ class TrainingWorker(QObject):
         self._start_from = start_from
         self.trained_types: dict[str, str] = {}  # module path -> layer type of trained_state
         self.frozen: tuple[str, ...] = ()  # module paths the run did not train
+        self.run_id: str | None = None  # its folder in the run history, once recorded
         self.control = Control()
         self.trained_state: dict | None = None
         self.lr_suggestion: float | None = None  # from a range test, for the doctor's advice

@@ -107,8 +107,9 @@ class TransferActions(QObject):
 
 
 def weights_line(panel, node) -> str:
-    """ "Weights: pretrained · frozen" for the inspector ("" for layers without weights)."""
-    origin = panel.origin_of(node.id) if panel is not None else None
+    """ "Weights: pretrained (resnet18-f37072fd.pth) · frozen" for the inspector ("" for
+    layers without weights)."""
+    origin = panel.origin_text(node.id) if panel is not None else ""
     parts = [f"Weights: {origin}"] if origin else []
     if node.frozen:
         parts.append("frozen (not trained)")
@@ -122,9 +123,8 @@ def load_onto(document, held, path: Path, prefixes: dict, node_ids: list[str]):
     import torch
 
     from designer.core.compiler import build_model
+    from designer.core.origins import FRESH_ORIGIN, pretrained
     from designer.core.pretrained import (
-        FRESH,
-        PRETRAINED,
         carry_over,
         layer_types,
         load_pretrained,
@@ -150,30 +150,24 @@ def load_onto(document, held, path: Path, prefixes: dict, node_ids: list[str]):
     for key in model.state_dict():
         layer = key.rpartition(".")[0]
         if layer in loaded:
-            origins[layer] = PRETRAINED
+            origins[layer] = pretrained(path.name)
         elif layer in kept:
-            origins[layer] = old_origins.get(layer, FRESH)
+            origins[layer] = old_origins.get(layer, FRESH_ORIGIN)
         else:
-            origins[layer] = FRESH
+            origins[layer] = FRESH_ORIGIN
     fresh_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     return (fresh_state, types, origins), report
 
 
-def origin_for(document, origins: dict[str, str], node_id: str) -> str | None:
-    """pretrained / trained / fresh (or "partly pretrained, …") for one node, None without
-    weights or when the graph can't be compiled."""
+def origin_for(document, origins: dict, node_id: str) -> list:
+    """The distinct Origins of one node's layers ([] without weights or when the graph can't
+    be compiled)."""
     from designer.core.codegen import CodegenError, generate
+    from designer.core.origins import under
 
     try:
         source = generate(document.graph, document.project.name, document.analysis)
     except CodegenError:
-        return None
+        return []
     root = source.module_paths.get(node_id)
-    if root is None:
-        return None
-    found = sorted(
-        {o for layer, o in origins.items() if layer == root or layer.startswith(root + ".")}
-    )
-    if not found:
-        return None
-    return found[0] if len(found) == 1 else "partly " + ", ".join(found)
+    return under(origins, root) if root is not None else []

@@ -151,6 +151,24 @@ def test_format3_golden_file_loads_the_weights_it_names():
     assert project.weights_path == FORMAT3.parent / project.weights.file
 
 
+def test_format3_golden_file_keeps_where_each_layers_weights_came_from(tmp_path):
+    from designer.core.origins import Origin
+
+    origins = load_project(FORMAT3).weight_origins
+    assert origins == {
+        "classes": Origin("trained", "run 20261202-010203-a1b2c3"),
+        "res1.fc": Origin("pretrained", "residual-donor.safetensors"),
+        "res2.fc": Origin("fresh"),
+    }
+    assert load_project(FORMAT2).weight_origins == {}  # optional: absent in older files
+    again = load_project(save_project(load_project(FORMAT3), tmp_path / "copy.netcanvas"))
+    assert again.weight_origins == origins
+    data = json.loads(FORMAT3.read_text("utf-8"))
+    data["weights"]["origins"]["res2.fc"] = {"kind": "borrowed"}
+    with pytest.raises(ProjectError, match=r"weights\.origins\.'res2\.fc'\.kind: expected one of"):
+        project_from_dict(data, "f")
+
+
 @pytest.mark.parametrize(
     "golden", [FORMAT1, FORMAT2, FORMAT3], ids=["format1", "format2", "format3"]
 )

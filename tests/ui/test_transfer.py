@@ -104,3 +104,40 @@ def test_right_click_on_a_layer_selects_it_and_offers_freeze_and_load_weights(qt
     menus[-1].actions()[0].trigger()
     assert window.document.graph.nodes[hidden].frozen
     menus[-1].close()
+
+
+def test_weight_origins_are_saved_with_the_project_shown_per_layer_and_trained_after_a_run(
+    qtbot, window, tmp_path
+):
+    doc = window.document
+    panel = window.training_panel
+    hidden = doc.graph.by_name("hidden").id
+    logits = doc.graph.by_name("logits").id
+    width = doc.graph.nodes[hidden].params["out_features"]
+    donor = {"hidden.weight": torch.randn(width, 4), "hidden.bias": torch.randn(width)}
+    save_file(donor, tmp_path / "donor.safetensors")
+    window.transfer.load_weights(tmp_path / "donor.safetensors", node_ids=[hidden])
+    assert window.files.save_to(tmp_path / "tuned.netcanvas")
+
+    window.set_project(load_project(example_path("iris_mlp")))  # something else, then reopen
+    assert panel.origin_of(hidden) is None
+    assert window.files.open_path(tmp_path / "tuned.netcanvas")
+    assert panel.origin_text(hidden) == "pretrained (donor.safetensors)"
+    assert panel.origin_text(logits) == "fresh"
+    doc.select([hidden])
+    assert "Weights: pretrained (donor.safetensors)" in window.inspector.info.text()
+    assert torch.equal(panel.trained_state()["hidden.weight"], donor["hidden.weight"])
+
+    doc.project.training = dataclasses.replace(doc.project.training, epochs=1, device="cpu")
+    panel.start_from.setChecked(True)
+    with qtbot.waitSignal(panel.training_stopped, timeout=TIMEOUT):
+        assert panel.start()
+    assert panel.origin_of(hidden) == panel.origin_of(logits) == "trained"
+    run = panel.origin_text(logits)
+    assert run.startswith("trained (run ") and run.endswith(")")
+    assert (tmp_path / "runs" / "tuned" / run[len("trained (run ") : -1]).is_dir()  # that run
+    doc.select([logits])
+    assert f"Weights: {run}" in window.inspector.info.text()
+    assert window.files.save_to(tmp_path / "tuned.netcanvas")
+    again = load_project(tmp_path / "tuned.netcanvas").weight_origins
+    assert again["hidden"].kind == again["logits"].kind == "trained"
