@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from designer.core.diagnostics import Diagnostic
 from designer.core.graph import Edge, Graph
@@ -17,6 +17,7 @@ class Analysis:
     shapes: dict[str, Shape | None]
     costs: dict[str, tuple[int, int]]
     order: list[str]
+    dtypes: dict[str, str] = field(default_factory=dict)  # node id -> "float" or "int"
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -56,11 +57,15 @@ class Analysis:
         return text
 
 
-def analyze(graph: Graph) -> Analysis:
-    """Validate `graph` and infer its shapes. Never raises for a bad graph: it reports."""
+def analyze(graph: Graph, inputs: dict[str, tuple[Shape, str]] | None = None) -> Analysis:
+    """Validate `graph` and infer its shapes. Never raises for a bad graph: it reports.
+
+    `inputs` gives Input nodes the shape and dtype they receive (a block definition analysed
+    as one of its uses sees it: designer.core.blockops.analyze_level).
+    """
     g = to_networkx(graph)
     diags, on_cycle = structural_checks(graph, g)
     order = list(graph.topological())
-    table = infer_shapes(graph, order, on_cycle)
+    table = infer_shapes(graph, order, on_cycle, inputs=inputs)
     diags.extend(table.diagnostics)
-    return Analysis(diags, table.shapes, table.costs, [n.id for n in order])
+    return Analysis(diags, table.shapes, table.costs, [n.id for n in order], table.dtypes)

@@ -1,13 +1,16 @@
 """Block edits: make a block from selected layers, make one use unique. Each is a BlockEdit,
 worked out first and then applied (or reverted) through the graph's mutators only, so an undo
 command is `apply` / `revert` and every listener sees ordinary events.
+
+And levels: where an editor stands in the block hierarchy is a path of block-use ids from the
+top level down (`resolve`), shown with the shapes that use receives (`analyze_level`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from designer.core.analysis import analyze
+from designer.core.analysis import Analysis, analyze
 from designer.core.errors import GraphError
 from designer.core.graph import Edge, Graph, Node, Pos
 from designer.core.naming import class_name
@@ -47,11 +50,19 @@ class BlockEdit:
             self.root.remove_block(self.added_block[0])
 
 
-def make_block(root: Graph, owner: Graph, node_ids: list[str], name: str = "Block") -> BlockEdit:
+def make_block(
+    root: Graph,
+    owner: Graph,
+    node_ids: list[str],
+    name: str = "Block",
+    shapes: dict | None = None,
+) -> BlockEdit:
     """Replace the layers `node_ids` of `owner` by one use of a new definition holding them.
 
     The definition's inputs are the values flowing in from outside (one per source); it must
     have exactly one value flowing out. GraphError says why a selection can't be a block.
+    `shapes` are `owner`'s shapes where they are known (inside a definition: as one use sees
+    them), else worked out here.
     """
     chosen = [owner.node(i) for i in dict.fromkeys(node_ids)]
     ids = {n.id for n in chosen}
@@ -71,7 +82,8 @@ def make_block(root: Graph, owner: Graph, node_ids: list[str], name: str = "Bloc
             "a block has one output: the selection must send one value out "
             f"(it sends {len(producers)})"
         )
-    shapes = analyze(root if owner is root else _standalone(root, owner)).shapes
+    if shapes is None:
+        shapes = analyze(root if owner is root else with_blocks(root, owner)).shapes
     block = Graph()
     port_of: dict[tuple[str, str], str] = {}
     x0 = min(n.pos[0] for n in chosen)
@@ -141,8 +153,56 @@ def make_unique(root: Graph, owner: Graph, node_id: str) -> BlockEdit:
     )
 
 
-def _standalone(root: Graph, owner: Graph) -> Graph:
-    """A definition as a graph of its own (with the root's blocks) for shape inference."""
+def with_blocks(root: Graph, owner: Graph) -> Graph:
+    """A copy of definition `owner` that sees the root's blocks (for shapes, the clipboard)."""
     g = owner.copy()
-    g.blocks = root.blocks
+    g.blocks = root.blocks  # NOTE: not through the constructor, which would adopt them
     return g
+
+
+# -- levels: the definitions an editor has opened, from the top level down --------------------
+@dataclass(frozen=True)
+class Step:
+    """One level down: the block node opened (in the level above) and its definition."""
+
+    use: Node
+    name: str
+    graph: Graph
+
+
+def resolve(root: Graph, path: tuple[str, ...]) -> list[Step]:
+    """The definitions along `path` (block-node ids, top level first), as far as it still
+    leads: a use that was deleted, or no longer names a definition, ends it there."""
+    steps: list[Step] = []
+    graph = root
+    for use_id in path:
+        node = graph.nodes.get(use_id)
+        if node is None or not node.spec.is_block:
+            break
+        name = str(node.params["block"])
+        block = root.blocks.get(name)
+        if block is None or any(s.name == name for s in steps):  # a block inside itself
+            break
+        steps.append(Step(node, name, block))
+        graph = block
+    return steps
+
+
+def analyze_level(root: Graph, path: tuple[str, ...], top: Analysis | None = None) -> Analysis:
+    """The analysis of the graph at `path`: each definition fed what its use receives there
+    (the shapes of its own Input nodes where that is unknown, e.g. after an error above).
+    `top` is the root's analysis, if at hand."""
+    analysis, graph = top or analyze(root), root
+    for step in resolve(root, path):
+        into = {e.dst_port: e.src for e in graph.incoming(step.use.id)}
+        srcs = [into.get(p) for p in step.use.input_ports()]
+        shapes = [analysis.shapes.get(s) if s else None for s in srcs]
+        ins = step.graph.ends("input")
+        feed = None
+        if len(ins) == len(srcs) and all(s is not None for s in shapes):
+            feed = {
+                n.id: (tuple(shape), analysis.dtypes.get(str(src), "float"))  # type: ignore[arg-type]
+                for n, shape, src in zip(ins, shapes, srcs, strict=True)
+            }
+        analysis, graph = analyze(step.graph, feed), step.graph
+    return analysis

@@ -79,9 +79,13 @@ class NodeChanged:
 
 @dataclass(frozen=True)
 class BlockChanged:
-    """A block definition was added, removed, or edited inside (every use of it changes)."""
+    """A block definition was added, removed, or edited inside (every use of it changes).
+
+    `inner` is the definition's own event for an edit inside it (None when added or removed).
+    """
 
     name: str
+    inner: GraphEvent | None = None
 
 
 GraphEvent = NodeAdded | NodeRemoved | EdgeAdded | EdgeRemoved | NodeChanged | BlockChanged
@@ -351,7 +355,7 @@ class Graph:
 
     # -- blocks --------------------------------------------------------------------------------
     def _block_listener(self, name: str) -> Listener:
-        return lambda event: self._emit(BlockChanged(name))
+        return lambda event: self._emit(BlockChanged(name, event))
 
     def add_block(self, name: str, block: Graph) -> Graph:
         """Add a block definition (a graph with Input and Output nodes) under `name`."""

@@ -1,6 +1,7 @@
 """Blocks and import in the window: Make Block, Make Unique (one undo step each), Open Block
-(the definition on its own canvas, a breadcrumb back) and File ▸ Import PyTorch Model… (a small
-dialog that says when a file will be executed).
+(the definition in place, in the main canvas: designer.ui.document's levels, the breadcrumb
+above the canvas) and File ▸ Import PyTorch Model… (a small dialog that says when a file will
+be executed).
 """
 
 from __future__ import annotations
@@ -15,13 +16,10 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
-    QHBoxLayout,
     QInputDialog,
     QLabel,
     QLineEdit,
     QMessageBox,
-    QPushButton,
-    QVBoxLayout,
 )
 
 from designer.core.blockops import BlockEdit, make_block, make_unique
@@ -55,27 +53,30 @@ class BlockActions(QObject):
         self.make_action.setShortcut("Ctrl+B")
         self.unique_action = self._make("Make &Unique", self.make_unique, "make_unique")
         self.open_action = self._make("&Open Block", self.open_block, "open_block")
+        self.open_action.setToolTip("Edit its definition here (every use follows); Esc: back out")
         self.import_action = self._make("&Import PyTorch Model…", self.import_dialog, "import")
-        self.editors: list[BlockEditor] = []
 
     @property
     def actions(self) -> list[QAction]:
         return [self.make_action, self.unique_action, self.open_action]
 
-    def open_block(self, node_id: str | None = None) -> BlockEditor | None:
-        """Open the selected block's definition for editing; every use follows the edits."""
+    def update_actions(self) -> None:
+        """Open Block and Make Unique need one selected block."""
+        ids = self.document.selection
+        node = self.document.graph.nodes.get(ids[0]) if len(ids) == 1 else None
+        one_block = node is not None and node.spec.is_block
+        self.open_action.setEnabled(one_block)
+        self.unique_action.setEnabled(one_block)
+
+    def open_block(self, node_id: str | None = None) -> bool:
+        """Show the selected block's definition in the canvas, in place (breadcrumb back
+        out); its edits change every use."""
         selected = self.document.selection
         node_id = node_id or (selected[0] if len(selected) == 1 else None)
-        graph = self.document.graph
-        node = graph.nodes.get(node_id) if node_id else None
-        if node is None or not node.spec.is_block or node.params["block"] not in graph.blocks:
+        if node_id is None:
             self._say("Select one block to open")
-            return None
-        editor = BlockEditor(self.window, str(node.params["block"]))
-        self.editors.append(editor)
-        editor.finished.connect(lambda _r: self.editors.remove(editor))
-        editor.show()
-        return editor
+            return False
+        return self.document.open_block(node_id) is None
 
     def _make(self, text: str, slot, name: str) -> QAction:
         action = QAction(text, self.window)
@@ -95,9 +96,11 @@ class BlockActions(QObject):
 
     def make_block(self, name: str = "Block", node_ids: list[str] | None = None) -> bool:
         """Replace the selected layers by one use of a new block definition (one undo step)."""
-        graph = self.document.graph
+        doc = self.document
         try:
-            edit = make_block(graph, graph, node_ids or self.document.selection, name)
+            edit = make_block(
+                doc.model_graph, doc.graph, node_ids or doc.selection, name, doc.analysis.shapes
+            )
         except NetcanvasError as e:
             self._say(f"Can't make a block: {e}")
             return False
@@ -114,9 +117,8 @@ class BlockActions(QObject):
         if node_id is None:
             self._say("Select one block to make unique")
             return False
-        graph = self.document.graph
         try:
-            edit = make_unique(graph, graph, node_id)
+            edit = make_unique(self.document.model_graph, self.document.graph, node_id)
         except NetcanvasError as e:
             self._say(f"Can't make it unique: {e}")
             return False
@@ -153,47 +155,6 @@ class BlockActions(QObject):
         g = result.project.graph
         self._say(f"Imported {source}: {len(g.nodes)} nodes, {len(g.blocks)} block definitions")
         return True
-
-
-class BlockEditor(QDialog):
-    """A block definition on a canvas of its own, under a breadcrumb back to the project.
-
-    Edits change the definition itself, so every use of it changes; they undo here (Ctrl+Z).
-    """
-
-    def __init__(self, window, name: str) -> None:
-        from designer.core.project import Project
-        from designer.ui.canvas.view import CanvasView
-        from designer.ui.document import Document
-
-        super().__init__(window)
-        self.setWindowTitle(f"Block {name}")
-        self.name = name
-        block = window.document.graph.blocks[name]
-        self.document = Document(Project(graph=block, name=name), self)
-        self.canvas = CanvasView(self.document)
-        uses = len(window.document.graph.block_uses(name))
-        self.breadcrumb = QLabel(
-            f"{window.document.project.name} › {name}  ({uses} use{'s' * (uses != 1)}: "
-            "an edit here changes every one)"
-        )
-        self.breadcrumb.setTextFormat(Qt.TextFormat.PlainText)
-        back = QPushButton("◂ Back")
-        back.clicked.connect(lambda _checked=False: self.accept())
-        top = QHBoxLayout()
-        top.addWidget(back)
-        top.addWidget(self.breadcrumb, 1)
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.canvas, 1)
-        for action, keys in (
-            (self.document.create_undo_action(self), "Ctrl+Z"),
-            (self.document.create_redo_action(self), "Ctrl+Shift+Z"),
-        ):
-            action.setShortcut(keys)
-            self.addAction(action)
-        self.resize(900, 600)
-        self.finished.connect(lambda _r: self.document.set_project(Project()))
 
 
 class ImportDialog(QDialog):

@@ -99,7 +99,8 @@ class PythonHighlighter(QSyntaxHighlighter):
 
 
 class CodeView(QWidget):
-    """Shows `codegen.generate(document.graph)`; the CodegenError message when the graph is invalid."""
+    """Shows the whole model's code (`codegen.generate(document.model_graph)`); the
+    CodegenError message when the graph is invalid."""
 
     def __init__(self, document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -151,7 +152,7 @@ class CodeView(QWidget):
         self._stale = False
         doc = self.document
         try:
-            source = generate(doc.graph, name=doc.project.name, analysis=doc.analysis)
+            source = generate(doc.model_graph, name=doc.project.name, analysis=doc.model_analysis)
         except CodegenError as err:
             self.error_label.setText(f"No code: {err}")
             self.error_label.show()

@@ -48,7 +48,7 @@ def _retype(graph: Graph, node_id: str, type_id: str, parent: cmd.Command) -> No
 
 def remedy_command(document, remedy: Remedy, changed: Callable[[], None]) -> cmd.Command:
     """The Macro that applies `remedy` to `document` (NetcanvasError if it no longer fits)."""
-    graph = document.graph
+    graph = document.model_graph  # the doctor diagnoses the whole model
     for node_id, _ in (*remedy.retype, *remedy.init):
         if node_id not in graph.nodes:
             raise NetcanvasError("that fix no longer applies: the layer has gone")

@@ -226,7 +226,8 @@ class NodeColouring(QWidget):
     def refresh(self) -> None:
         if self.scene is None:
             return
-        colours = self.colours()
+        # Statistics are the whole model's layers: none on a block opened in place.
+        colours = self.colours() if not self.scene.document.path else {}
         if not colours:
             self.legend.setText("")
         for node_id, item in self.scene.nodes.items():

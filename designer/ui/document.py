@@ -3,6 +3,12 @@
 Every edit goes through one undo command (designer.ui.commands) that calls core mutators. An
 edit that can't be made is refused: nothing is pushed, the method returns the reason (or None
 where it returns ids), and `refused(reason)` is emitted for a status line.
+
+The document shows one level of the block hierarchy at a time (`open_block`, `go_to`): `graph`,
+`analysis` and `selection` are that level's, and the edit methods edit it; a block definition
+is shared by all its uses, so an edit inside one changes every use. The whole model is
+`project.graph` and `model_analysis` (what trains and exports). Undo is one stack for all
+levels: undoing a step made at another level first shows that level.
 """
 
 from __future__ import annotations
@@ -16,9 +22,18 @@ from PySide6.QtGui import QAction, QUndoStack
 from designer.core import limits
 from designer.core.analysis import Analysis, analyze
 from designer.core.annotations import FRAME_COLORS, Comment, Frame, Note, frame_around
+from designer.core.blockops import analyze_level, resolve, with_blocks
 from designer.core.diagnostics import QuickFix
 from designer.core.errors import NetcanvasError
-from designer.core.graph import Edge, Graph, GraphEvent, NodeChanged, NodeRemoved, Pos
+from designer.core.graph import (
+    BlockChanged,
+    Edge,
+    Graph,
+    GraphEvent,
+    NodeChanged,
+    NodeRemoved,
+    Pos,
+)
 from designer.core.layers import registry
 from designer.core.layout import (
     GAP_X,
@@ -51,6 +66,7 @@ class Document(QObject):
     project_replaced = Signal()  # set_project(): views rebuild from the new graph
     refused = Signal(str)  # why the last edit was not made
     edited = Signal()  # any change to the project: an undo step done/undone, a setting
+    level_changed = Signal()  # another level of the block hierarchy is shown: views rebuild
 
     def __init__(self, project: Project | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -60,9 +76,14 @@ class Document(QObject):
         self._project = project or Project()
         self._unsubscribe = self._project.graph.subscribe(self._on_graph_event)
         self._analysis: Analysis | None = None
-        self._analysis_rev = -1  # structural revision the cached analysis is for
+        self._analysis_key: tuple = ()  # (structural revision, level) the cached one is for
+        self._model_analysis: Analysis | None = None
+        self._model_rev = -1
         self._structure_rev = 0  # counts events other than moves (analysis ignores positions)
-        self._emitted_rev = -1
+        self._emitted_key: tuple = ()
+        self._path: tuple[str, ...] = ()  # the block uses opened, from the top level down
+        self._shown: Graph = self._project.graph  # the graph at that level
+        self._shown_name: str | None = None  # its definition's name (None: the top level)
         self._flush_queued = False
         self._selection: list[str] = []
         self._read_only: str | None = None
@@ -78,15 +99,34 @@ class Document(QObject):
 
     @property
     def graph(self) -> Graph:
-        return self._project.graph
+        """The graph shown and edited: the top level, or the block definition opened."""
+        return self._shown
 
     @property
     def analysis(self) -> Analysis:
-        """The analysis of the current graph (recomputed lazily after structural edits)."""
-        if self._analysis is None or self._analysis_rev != self._structure_rev:
-            self._analysis = analyze(self.graph)
-            self._analysis_rev = self._structure_rev
+        """The analysis of the graph shown (recomputed lazily after structural edits); inside
+        a block, as the use it was opened through sees it."""
+        key = (self._structure_rev, self._path)
+        if self._analysis is None or self._analysis_key != key:
+            if self._path:
+                self._analysis = analyze_level(self.model_graph, self._path, self.model_analysis)
+            else:
+                self._analysis = self.model_analysis
+            self._analysis_key = key
         return self._analysis
+
+    @property
+    def model_graph(self) -> Graph:
+        """The whole model's graph (the top level, holding every block definition)."""
+        return self._project.graph
+
+    @property
+    def model_analysis(self) -> Analysis:
+        """The analysis of the whole model, whichever level is shown."""
+        if self._model_analysis is None or self._model_rev != self._structure_rev:
+            self._model_analysis = analyze(self._project.graph)
+            self._model_rev = self._structure_rev
+        return self._model_analysis
 
     @property
     def selection(self) -> list[str]:
@@ -100,11 +140,13 @@ class Document(QObject):
         return self._read_only is not None
 
     def set_project(self, project: Project) -> None:
-        """Show another project: clears undo history and selection, views rebuild."""
+        """Show another project (at its top level): clears undo history and selection, views
+        rebuild."""
         self._unsubscribe()
         self._project = project
         self._unsubscribe = project.graph.subscribe(self._on_graph_event)
         self._structure_rev += 1
+        self._path, self._shown, self._shown_name = (), project.graph, None
         self._selection = []
         self._settings_dirty = False
         self.undo_stack.clear()
@@ -113,6 +155,68 @@ class Document(QObject):
         self.selection_changed.emit([])
         self._flush()
         self._emit_modified()
+
+    # -- levels: block definitions opened in place -------------------------------------------
+    @property
+    def path(self) -> tuple[str, ...]:
+        """The ids of the block nodes opened, from the top level down (() at the top)."""
+        return self._path
+
+    def levels(self) -> list[tuple[str, str | None]]:
+        """The breadcrumb, top level first: (what it shows, definition name or None)."""
+        steps = resolve(self.model_graph, self._path)
+        return [(self.project.name or "Model", None), *((s.use.name, s.name) for s in steps)]
+
+    def open_block(self, node_id: str) -> str | None:
+        """Show the definition of block node `node_id` (of the level shown) in its place; its
+        edits change every use. The reason if it can't be opened."""
+        node = self.graph.nodes.get(node_id)
+        if node is None or not node.spec.is_block:
+            return self._refuse("select one block to open")
+        path = (*self._path, node_id)
+        if len(resolve(self.model_graph, path)) != len(path):
+            return self._refuse(f"block {node.params['block']!r} is not defined or holds itself")
+        self._show_level(path, [])
+        return None
+
+    def go_to(self, depth: int) -> bool:
+        """Show the level `depth` levels below the top (0: the top level), with the block we
+        came out of selected. False if already there or above."""
+        if not 0 <= depth < len(self._path):
+            return False
+        self._show_level(self._path[:depth], [self._path[depth]])
+        return True
+
+    def go_up(self) -> bool:
+        """Show the level above (False at the top level)."""
+        return self.go_to(len(self._path) - 1)
+
+    def _show_level(self, path: tuple[str, ...], select: list[str]) -> None:
+        steps = resolve(self.model_graph, path)
+        self._path = tuple(s.use.id for s in steps)
+        self._shown = steps[-1].graph if steps else self.model_graph
+        self._shown_name = steps[-1].name if steps else None
+        self._selection = [i for i in select if i in self._shown.nodes]
+        self.level_changed.emit()
+        self.selection_changed.emit(self.selection)
+        self._flush()
+
+    def _check_level(self) -> None:
+        """After an edit: still show what the path leads to (its use deleted or made unique:
+        the level above, or the new definition)."""
+        steps = resolve(self.model_graph, self._path)
+        shown = steps[-1].graph if steps else self.model_graph
+        if len(steps) != len(self._path) or shown is not self._shown:
+            self._show_level(self._path, [])
+
+    def _show_level_of(self, command: object) -> None:
+        """Before undoing or redoing `command`: show the level it was made at (if it still
+        leads somewhere), so the change is seen."""
+        level = getattr(command, "level", None)
+        if level is None or level == self._path:
+            return
+        if len(resolve(self.model_graph, level)) == len(level):
+            self._show_level(level, [])
 
     # -- modified flag ------------------------------------------------------------------------
     def is_modified(self) -> bool:
@@ -166,6 +270,7 @@ class Document(QObject):
     def _push(self, command: cmd.Command) -> str | None:
         if self._read_only is not None:
             return self._refuse(self._read_only)
+        command.level = self._path  # type: ignore[attr-defined]  # where undo shows it
         self.undo_stack.push(command)
         self._flush()
         return None
@@ -174,13 +279,19 @@ class Document(QObject):
     def undo(self) -> str | None:
         if self._read_only is not None:
             return self._refuse(self._read_only)
-        self.undo_stack.undo()
+        stack = self.undo_stack
+        if stack.canUndo():
+            self._show_level_of(stack.command(stack.index() - 1))
+        stack.undo()
         return None
 
     def redo(self) -> str | None:
         if self._read_only is not None:
             return self._refuse(self._read_only)
-        self.undo_stack.redo()
+        stack = self.undo_stack
+        if stack.canRedo():
+            self._show_level_of(stack.command(stack.index()))
+        stack.redo()
         return None
 
     def create_undo_action(self, parent: QObject) -> QAction:
@@ -214,11 +325,18 @@ class Document(QObject):
 
     # -- graph events -> analysis -------------------------------------------------------------
     def _on_graph_event(self, event: GraphEvent) -> None:
-        if isinstance(event, NodeChanged) and event.what == "pos":
+        # Edits inside a definition reach the top level as BlockChanged, holding the event.
+        inner = event.inner if isinstance(event, BlockChanged) else event
+        if isinstance(inner, NodeChanged) and inner.what == "pos":
             return
         self._structure_rev += 1
-        if isinstance(event, NodeRemoved) and event.node.id in self._selection:
-            self._selection.remove(event.node.id)
+        shown = (
+            event.name == self._shown_name
+            if isinstance(event, BlockChanged)
+            else self._shown_name is None
+        )
+        if shown and isinstance(inner, NodeRemoved) and inner.node.id in self._selection:
+            self._selection.remove(inner.node.id)
             self.selection_changed.emit(self.selection)
         # An edit outside a command (a direct graph call) still gets its analysis, once.
         if not self._flush_queued:
@@ -228,8 +346,10 @@ class Document(QObject):
     def _flush(self) -> None:
         """Emit analysis_changed once per structural change (after a whole command)."""
         self._flush_queued = False
-        if self._emitted_rev != self._structure_rev:
-            self._emitted_rev = self._structure_rev
+        self._check_level()
+        key = (self._structure_rev, self._path)
+        if self._emitted_key != key:
+            self._emitted_key = key
             self.analysis_changed.emit(self.analysis)
 
     # -- selection ----------------------------------------------------------------------------
@@ -461,6 +581,9 @@ class Document(QObject):
         return self._add_note(Comment(text, _xy(pos)), "Add comment")
 
     def _add_note(self, note: Note, text: str) -> int | None:
+        if self._path:
+            self._refuse("frames and comments belong to the top level: go back out to add one")
+            return None
         command = cmd.AddNote(self.graph, self.project.notes, note, text)
         if self._push(command):
             return None
@@ -490,7 +613,8 @@ class Document(QObject):
         from designer.core import project_io
 
         ids = [i for i in ids if i in self.graph.nodes]
-        return project_io.graph_to_data(self.graph, node_ids=ids)
+        graph = with_blocks(self.model_graph, self.graph) if self._path else self.graph
+        return project_io.graph_to_data(graph, node_ids=ids)
 
     def paste(self, data: dict) -> list[str]:
         """Add copies of the layers in `data` (from `copy`), at the first free place near where

@@ -26,6 +26,8 @@ CANVAS_KEYS = [
     ("Space + drag, or middle-drag", "Pan"),
     ("Mouse wheel", "Zoom around the cursor"),
     ("Delete / Backspace", "Delete the selected layers and connections"),
+    ("Double-click a block, or Enter", "Open it in place (its edits change every use)"),
+    ("Esc, or Backspace with nothing selected", "Inside a block: back out one level"),
 ]
 
 

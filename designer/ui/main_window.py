@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from designer.core.project import EXTENSION, Project
 from designer.ui.autosave import IDLE_CHOICES_MS, IDLE_MS, SETTING, AutoSaver
 from designer.ui.block_actions import BlockActions
+from designer.ui.breadcrumb import Breadcrumb
 from designer.ui.canvas.view import CanvasView
 from designer.ui.code_view import CodeView
 from designer.ui.document import Document
@@ -136,6 +137,7 @@ class MainWindow(QMainWindow):
         doc.refused.connect(lambda reason: self.statusBar().showMessage(reason, 6000))
         self.canvas.canvas_scene.message.connect(lambda m: self.statusBar().showMessage(m, 6000))
         doc.selection_changed.connect(lambda _ids: self._update_edit_actions())
+        doc.level_changed.connect(self._update_edit_actions)
         self.resize(1400, 900)
         self._restore_layout()
         self._update_title()
@@ -151,11 +153,13 @@ class MainWindow(QMainWindow):
         self.document.analysis_changed.connect(lambda _a: self._clear_failure())
         direction = "LR" if self.settings.value("canvas/direction") == "LR" else "TB"
         self.canvas = CanvasView(self.document, direction=direction)
+        self.breadcrumb = Breadcrumb(self.document)  # while a block is open in place
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.banner)
+        layout.addWidget(self.breadcrumb)
         layout.addWidget(self.canvas, 1)
         self.setCentralWidget(central)
 
@@ -244,8 +248,13 @@ class MainWindow(QMainWindow):
     def _build_status(self) -> None:
         self.summary_label = QLabel(textFormat=Qt.TextFormat.PlainText)
         self.statusBar().addPermanentWidget(self.summary_label)
-        self.document.analysis_changed.connect(lambda a: self.summary_label.setText(a.summary()))
-        self.summary_label.setText(self.document.analysis.summary())
+        # The whole model's state, whichever block is open.
+        doc = self.document
+        doc.analysis_changed.connect(lambda _a: self.summary_label.setText(self._model_summary()))
+        self.summary_label.setText(self._model_summary())
+
+    def _model_summary(self) -> str:
+        return self.document.model_analysis.summary()
 
     def _restore_layout(self) -> None:
         geometry = self.settings.value("window/geometry")
@@ -338,9 +347,13 @@ class MainWindow(QMainWindow):
         model = bar.addMenu("&Model")  # transfer learning: freezing and pretrained weights
         self.transfer = TransferActions(self)
         model.addActions(self.transfer.actions)
-        self.canvas.node_actions = self.transfer.actions  # a layer's right-click menu
         model.addSeparator()
         model.addActions(self.blocks.actions)
+        self.up_action = self._action(
+            model, "&Up One Level", self.document.go_up, "Alt+Up", "up_level"
+        )
+        # A layer's right-click menu: freezing, weights, blocks.
+        self.canvas.node_actions = [*self.transfer.actions, None, *self.blocks.actions]
         self.inspector.weights_line = lambda node: weights_line(self._training_panel, node)
 
         view = bar.addMenu("&View")
@@ -450,6 +463,8 @@ class MainWindow(QMainWindow):
             self.frame_action,
         ):
             action.setEnabled(has)
+        self.up_action.setEnabled(bool(self.document.path))
+        self.blocks.update_actions()
 
     # -- title, read-only, training --------------------------------------------------------
     def display_name(self) -> str:
@@ -478,7 +493,8 @@ class MainWindow(QMainWindow):
 
     def show_training_failure(self, message: str, node_id: object) -> None:
         """Select the layer the failure points at (if any) and show the message."""
-        if isinstance(node_id, str) and node_id in self.document.graph.nodes:
+        if isinstance(node_id, str) and node_id in self.document.model_graph.nodes:
+            self.document.go_to(0)  # the failing layer is one of the whole model's
             self.document.select([node_id])
             item = self.canvas.canvas_scene.nodes.get(node_id)
             if item is not None:

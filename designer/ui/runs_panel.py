@@ -47,11 +47,12 @@ class RestoreDesign(Command):
     undo step; undo puts back the design and weights there were before."""
 
     def __init__(self, document, project, state: dict | None, weights, text: str) -> None:
-        super().__init__(document.graph, text)
+        super().__init__(document.model_graph, text)
         self.document, self.weights = document, weights
         self.new = (project.graph.copy(), copy.deepcopy(project.training), state)
         old_state = weights.get() if weights else None
-        self.old = (document.graph.copy(), copy.deepcopy(document.project.training), old_state)
+        old = document.model_graph.copy()
+        self.old = (old, copy.deepcopy(document.project.training), old_state)
 
     def redo(self) -> None:
         self._apply(*self.new)

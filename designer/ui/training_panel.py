@@ -160,7 +160,7 @@ class TrainingPanel(QWidget):
         from designer.core import weights
         from designer.core.compiler import build_model
 
-        model, _source = build_model(self.document.graph, self.document.project.name)
+        model, _source = build_model(self.document.model_graph, self.document.project.name)
         weights.load_weights(model, path)
         self.use_weights({k: v.detach().cpu().clone() for k, v in model.state_dict().items()}, path)
 
@@ -224,15 +224,16 @@ class TrainingPanel(QWidget):
             from designer.core.compiler import build_model
             from designer.core.pretrained import layer_types
 
-            _model, source = build_model(self.document.graph, self.document.project.name)
-            self._trained_types = layer_types(self.document.graph, source)
+            graph = self.document.model_graph
+            _model, source = build_model(graph, self.document.project.name)
+            self._trained_types = layer_types(graph, source)
         return self._trained_types
 
     def start(self) -> bool:
         """Begin training the document's model; False (with a message) if it can't start."""
         if self._worker is not None:
             return False
-        errors = self.document.analysis.errors
+        errors = self.document.model_analysis.errors
         if errors:
             first, count = errors[0], len(errors)
             text = f"the model has {count} error{'s' * (count > 1)}: {first.message}"
@@ -443,7 +444,7 @@ class TrainingPanel(QWidget):
     def _update_buttons(self) -> None:
         running = self._worker is not None
         # An invalid graph can't train: Start says why instead of failing when pressed.
-        errors = self.document.analysis.errors
+        errors = self.document.model_analysis.errors
         self.start_button.setEnabled(not running and not errors)
         self.start_button.setToolTip(
             f"Fix first: {errors[0].message}"

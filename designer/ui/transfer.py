@@ -166,8 +166,9 @@ def origin_for(document, origins: dict, node_id: str) -> list:
     from designer.core.origins import under
 
     try:
-        source = generate(document.graph, document.project.name, document.analysis)
+        source = generate(document.model_graph, document.project.name, document.model_analysis)
     except CodegenError:
         return []
-    root = source.module_paths.get(node_id)
+    # Inside a block: the layer of the use it was opened through.
+    root = source.module_paths.get("/".join((*document.path, node_id)))
     return under(origins, root) if root is not None else []

@@ -1,8 +1,10 @@
-"""Take the README's screenshots of the real app: `python docs/screenshots/take_screenshots.py`.
+"""Take the README's screenshots of the real app: `python docs/screenshots/take_screenshots.py`
+(`--only blocks` for the block screenshots alone).
 
 Runs the main window offscreen at 1400×900 and 1366×768, opens examples (and a ResNet-18-sized
 test graph), opens the add-layer search, trains the digits CNN for real in the Train perspective,
-and grabs the window. Nothing is staged: what the PNGs show is what a user sees.
+imports torchvision's ResNet-18 and opens it two levels deep (layer1 ▸ 0), and grabs the window.
+Nothing is staged: what the PNGs show is what a user sees.
 """
 
 from __future__ import annotations
@@ -65,8 +67,31 @@ def window_at(size: tuple[int, int]) -> MainWindow:
     return window
 
 
+def block_shots() -> None:
+    """An imported ResNet-18 with layer1 ▸ 0 (a BasicBlock) open in place, a conv selected."""
+    from designer.core.importer.api import import_model
+    from designer.core.project import Project
+
+    imported = import_model("torchvision:resnet18", (3, 224, 224)).project
+    for size in SIZES:
+        window = window_at(size)
+        window.set_project(Project(graph=imported.graph.copy(), name=imported.name))
+        settle()
+        doc = window.document
+        doc.open_block(doc.graph.by_name("layer1").id)
+        settle()
+        doc.open_block(doc.graph.by_name("0").id)
+        doc.select([doc.graph.by_name("conv2").id])
+        settle()
+        grab(window, f"block-open-resnet18-{size[0]}x{size[1]}.png")
+        window.close()
+
+
 def main() -> int:
     app = create_app([])
+    block_shots()
+    if sys.argv[1:] == ["--only", "blocks"]:
+        return 0
     for size in SIZES:
         tag = f"{size[0]}x{size[1]}"
         window = window_at(size)

@@ -154,3 +154,17 @@ def _project(graph):
     from designer.core.project import Project
 
     return Project(graph=graph, name="p")
+
+
+def test_a_level_is_analysed_with_the_shapes_its_use_receives():
+    from designer.core.blockops import analyze_level, resolve
+
+    g = load_project(FORMAT3).graph
+    inner = g.blocks["Residual"]
+    inp = inner.ends("input")[0]
+    inner.set_param(inp.id, "shape", (3,))  # stale: the uses feed it 8 features
+    assert [s.name for s in resolve(g, ("n2",))] == ["Residual"]
+    level = analyze_level(g, ("n2",))
+    assert level.ok and level.shapes[inner.by_name("fc").id] == (8,)
+    assert resolve(g, ("n4",)) == [] and resolve(g, ("n2", "n9")) == resolve(g, ("n2",))
+    assert analyze_level(g, ("gone",)).shapes == analyze(g).shapes  # the top level

@@ -81,25 +81,3 @@ def test_import_opens_the_model_as_an_unsaved_project(window, tmp_path):
     g = window.document.graph
     assert list(g.blocks) == ["Block"] and len(g.block_uses("Block")) == 2
     assert window.document.analysis.ok and window.document.is_modified()
-
-
-def test_open_block_edits_the_definition_and_every_use_follows_and_undoes(window, qtbot):
-    _show(window, load_project(FORMAT3).graph)
-    doc = window.document
-    doc.select(["n2"])
-    editor = window.blocks.open_block()
-    assert editor is not None
-    assert "› Residual" in editor.breadcrumb.text() and "2 uses" in editor.breadcrumb.text()
-    inner = editor.document
-    assert inner.analysis.ok  # the definition alone, its input shape from its uses
-    fc = inner.graph.by_name("fc").id
-    with qtbot.waitSignal(doc.analysis_changed):
-        inner.set_param(fc, "out_features", 5)
-    assert not doc.analysis.ok  # the uses changed with the definition
-    assert doc.graph.blocks["Residual"].nodes[fc].params["out_features"] == 5
-    inner.undo()
-    assert doc.graph.blocks["Residual"].nodes[fc].params["out_features"] == 8
-    inner.redo()
-    assert doc.graph.blocks["Residual"].nodes[fc].params["out_features"] == 5
-    editor.accept()
-    assert window.blocks.editors == []

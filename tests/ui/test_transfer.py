@@ -99,7 +99,8 @@ def test_right_click_on_a_layer_selects_it_and_offers_freeze_and_load_weights(qt
     menus = [m for m in view.findChildren(QMenu) if m.isVisible()]
     assert window.document.selection == [hidden]
     assert [a.text() for a in menus[-1].actions()] == [
-        "&Freeze", "&Unfreeze", "Freeze Everything &Before", "Load &Weights…",
+        "&Freeze", "&Unfreeze", "Freeze Everything &Before", "Load &Weights…", "",
+        "Make &Block…", "Make &Unique", "&Open Block",
     ]  # fmt: skip
     menus[-1].actions()[0].trigger()
     assert window.document.graph.nodes[hidden].frozen

@@ -221,6 +221,8 @@ class NodeItem(QGraphicsItem):
         self.color = category_color(spec.category)
         self.frozen = node.frozen  # transfer learning: a lock on the card
         lock = "\nFrozen: its parameters are not trained" if node.frozen else ""
+        if spec.is_block:
+            lock += "\nDouble-click (or Enter) to open it; Esc goes back out"
         self.setToolTip(plain.tooltip(f"{node.name} ({spec.title})\n{spec.doc}{lock}"))
         size = card_size(spec, node.params, self.direction)
         if size != self._size:

@@ -31,7 +31,8 @@ from designer.ui.document import Document
 
 
 class CanvasScene(QGraphicsScene):
-    """Items for every node and edge of `document.graph`."""
+    """Items for every node and edge of `document.graph` (the level shown; the project's frames
+    and comments at the top level)."""
 
     message = Signal(str)  # a refusal or hint for the status bar
 
@@ -51,6 +52,7 @@ class CanvasScene(QGraphicsScene):
         self._unsubscribe = document.graph.subscribe(self._on_event)
         self._unsubscribe_notes = document.project.notes.subscribe(self._on_note)
         document.project_replaced.connect(self._rebuild)
+        document.level_changed.connect(self._rebuild)
         document.analysis_changed.connect(self._on_analysis)
         document.selection_changed.connect(self._on_document_selection)
         self.selectionChanged.connect(self._on_scene_selection)
@@ -63,8 +65,9 @@ class CanvasScene(QGraphicsScene):
             self._add_node(node)
         for edge in graph.edges:
             self._add_edge(edge)
-        for key, note in self.document.project.notes.notes.items():
-            self._on_note("added", key, note)
+        if not self.document.path:
+            for key, note in self.document.project.notes.notes.items():
+                self._on_note("added", key, note)
         self._on_analysis(self.document.analysis)
 
     def _rebuild(self) -> None:
@@ -91,7 +94,9 @@ class CanvasScene(QGraphicsScene):
         self._unsubscribe_notes = lambda: None
 
     def _on_note(self, what: str, key: int, note) -> None:
-        """Follow the project's frames and comments."""
+        """Follow the project's frames and comments (shown at the top level only)."""
+        if self.document.path:
+            return
         if what == "removed":
             item = self.notes.pop(key)
             self.removeItem(item)

@@ -1,6 +1,7 @@
 """The canvas view: zoom, pan, rubber-band selection, palette drops, keyboard delete, and the
 gestures it installs (wires), the add-layer list (Tab, double-click, a port's "+"), find
-(Ctrl+F) and the minimap."""
+(Ctrl+F) and the minimap. A block card opens in place (double-click, Enter); Esc, or
+Backspace with nothing selected, goes back out; each level keeps where it was looked at."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from designer.ui.canvas.add_layer_popup import AddLayerPopup
 from designer.ui.canvas.find_bar import FindBar
 from designer.ui.canvas.interactions import Interaction, NewWire
 from designer.ui.canvas.minimap import Minimap
-from designer.ui.canvas.node_item import DETAIL, GRID, card_size
+from designer.ui.canvas.node_item import DETAIL, GRID, NodeItem, card_size
 from designer.ui.canvas.note_items import CommentItem, FrameItem
 from designer.ui.canvas.scene import CanvasScene
 from designer.ui.document import Document
@@ -98,8 +99,13 @@ class CanvasView(QGraphicsView):
         # -> the new text, or None if cancelled.
         self.ask_text = _ask_text
         # A layer's right-click menu: actions on the selection, set by the window (freeze,
-        # load weights…). The layer under the cursor is selected first.
+        # load weights…, blocks; None: a separator). The layer under the cursor is selected
+        # first.
         self.node_actions: list = []
+        self._views: dict[tuple[str, ...], tuple[QTransform, QPointF]] = {}  # per level
+        self._level = document.path
+        document.level_changed.connect(self._level_changed)
+        document.project_replaced.connect(self._views.clear)
 
     # -- overlays -----------------------------------------------------------------------------
     def resizeEvent(self, event) -> None:  # noqa: N802
@@ -208,7 +214,11 @@ class CanvasView(QGraphicsView):
         if node_id not in self.document.selection:
             self.document.select([node_id])
         menu = QMenu(self)
-        menu.addActions(self.node_actions)
+        for action in self.node_actions:
+            if action is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(action)
         menu.popup(event.globalPos())
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
@@ -251,11 +261,48 @@ class CanvasView(QGraphicsView):
                 self.edit_note(item.key)
                 event.accept()
                 return
+            node_id = self._node_at(event.position().toPoint())
+            node = self.document.graph.nodes.get(node_id) if node_id else None
+            if node is not None and node.spec.is_block:
+                self.document.open_block(node.id)
+                event.accept()
+                return
             if item is None:
                 self.open_add_at(pos)
                 event.accept()
                 return
         super().mouseDoubleClickEvent(event)
+
+    def _node_at(self, pos: QPoint) -> str | None:
+        """The id of the card under `pos` (view coordinates), a port or badge of it included."""
+        for item in self.items(pos):
+            while item is not None and not isinstance(item, NodeItem):
+                item = item.parentItem()
+            if item is not None:
+                return item.node_id
+        return None
+
+    def open_selected_block(self) -> bool:
+        """Enter: open the one selected block in place."""
+        ids = self.document.selection
+        node = self.document.graph.nodes.get(ids[0]) if len(ids) == 1 else None
+        return node is not None and node.spec.is_block and not self.document.open_block(node.id)
+
+    def _level_changed(self) -> None:
+        """Another level is shown: where the last one was looked at is kept for coming back;
+        a level seen for the first time is fitted."""
+        self._views[self._level] = (
+            self.transform(),
+            self.mapToScene(self.viewport().rect().center()),
+        )
+        self._level = self.document.path
+        saved = self._views.get(self._level)
+        if saved is None:
+            self.fit_to_view(readable=True)
+            return
+        self.setTransform(saved[0])
+        self.centerOn(saved[1])
+        self.zoom_changed.emit(self.zoom())
 
     def edit_note(self, key: int) -> None:
         """Retitle a frame or rewrite a comment (asked with `ask_text`)."""
@@ -323,8 +370,13 @@ class CanvasView(QGraphicsView):
             self.interaction.cancel()
             self.interaction = None
             event.accept()
+        elif key == Qt.Key.Key_Escape and self.document.path:
+            self.document.go_up()
+            event.accept()
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.open_selected_block():
+            event.accept()
         elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
-            self.delete_selection()
+            self.delete_selection(back_out=key == Qt.Key.Key_Backspace)
             event.accept()
         elif key == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space = True
@@ -341,11 +393,15 @@ class CanvasView(QGraphicsView):
             return
         super().keyReleaseEvent(event)
 
-    def delete_selection(self) -> None:
-        """Delete the selected layers and connections: one undo step."""
+    def delete_selection(self, back_out: bool = False) -> None:
+        """Delete the selected layers and connections: one undo step. With `back_out`
+        (Backspace) and nothing selected inside a block: go up one level instead."""
         ids = self.canvas_scene.selected_node_ids()
         edges = self.canvas_scene.selected_edges()
         notes = self.canvas_scene.selected_note_keys()
+        if back_out and not (ids or edges or notes) and self.document.path:
+            self.document.go_up()
+            return
         if notes:
             self.document.remove_notes(notes)
         if ids or edges:
