@@ -67,6 +67,9 @@ NOTES = f"""
   1400×900 window: the smallest on-screen height of a card name (the font's pixel size times
   the zoom, from the scene and view transforms; target ≥ 9 px) and the share of cards fully
   inside the viewport (target 100 %).
+- *imported*: DenseNet-121 and ResNet-50 imported from torchvision (input 3×224×224) and
+  opened in the 1400×900 window as the import leaves them (blocks collapsed, fitted); pan and
+  drag as above.
 - Absolute times on this shared 2-core machine are noisy; compare rows of one run.
 """
 
@@ -355,6 +358,48 @@ def open_rows(tmp: Path) -> list[dict]:
     return rows
 
 
+IMPORTED = ("densenet121", "resnet50")
+
+
+def imported_rows(tmp: Path) -> list[dict]:
+    """The torchvision models of the import bench opened in the 1400×900 window: time to the
+    first paint, and pan and drag frames at the fitted zoom, within the frame target."""
+    from designer.core.importer.api import import_model
+
+    try:
+        results = [(name, import_model(f"torchvision:{name}", (3, 224, 224))) for name in IMPORTED]
+    except Exception as e:  # noqa: BLE001 - torchvision is an optional extra
+        return [row("open imported torchvision models", f"skipped: {e}")]
+    app = _app()
+    window = _window(tmp)
+    window.resize(1400, 900)
+    app.processEvents()
+    view = window.canvas
+    rows = []
+    for name, result in results:
+        began = time.perf_counter()
+        window.set_project(result.project)
+        app.processEvents()
+        view.viewport().repaint()
+        layers = sum(1 for _ in result.project.graph.nodes)
+        rows.append(
+            row(f"open imported {name} ({layers} top-level nodes) to first paint", _ms(began))
+        )
+        _pan(view)
+        rows.append(
+            at_most(f"pan p95 frame, imported {name}", percentile(_pan(view), 95), FRAME_MS)
+        )
+        rows.append(
+            at_most(
+                f"drag a card p95 frame, imported {name}", percentile(_drag(view), 95), FRAME_MS
+            )
+        )
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+    return rows
+
+
 def run() -> list[dict]:
     _app()
     rows: list[dict] = []
@@ -363,4 +408,5 @@ def run() -> list[dict]:
             rows += measure(n, Path(tmp))
         rows += layout_rows()
         rows += open_rows(Path(tmp))
+        rows += imported_rows(Path(tmp))
     return rows
