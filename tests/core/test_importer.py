@@ -44,6 +44,13 @@ def test_torchvision_round_trip_same_graph_same_outputs(name, shape, block, tmp_
     g = first.project.graph
     uses = [len(g.block_uses(b)) for b in g.blocks if b.startswith(block)]
     assert uses and max(uses) >= 2  # the module hierarchy kept, one definition used many times
+    assert_round_trip(first, name, shape, tmp_path)
+
+
+def assert_round_trip(first, name, shape, tmp_path) -> None:
+    """Same outputs and parameter count as the original; exported, given the weights and
+    imported again: the same graph and the same outputs."""
+    g = first.project.graph
     x = torch.randn(2, *shape)
     with torch.no_grad():
         want = first.original.eval()(x)
@@ -63,6 +70,52 @@ def test_torchvision_round_trip_same_graph_same_outputs(name, shape, block, tmp_
     assert structure(second.project.graph) == structure(g)
     with torch.no_grad():
         assert (second.model.eval()(x) - want).abs().max().item() <= 1e-5
+
+
+def small_swin(v2: bool = False):
+    """swin_t's structure at a small size: stages of 2 blocks (shifted and not), 4×4 windows."""
+    from torchvision.models import swin_transformer as swin
+
+    kw = {"block": swin.SwinTransformerBlockV2, "downsample_layer": swin.PatchMergingV2}
+    return swin.SwinTransformer(
+        [4, 4], 16, [2, 2], [2, 4], [4, 4], num_classes=10, **(kw if v2 else {})
+    )
+
+
+def small_maxvit():
+    """maxvit_t's structure at a small size: 2×2 windows and grids on a 32×32 image."""
+    from torchvision.models.maxvit import MaxVit
+
+    return MaxVit((32, 32), 16, 2, [16, 32], [1, 2], head_dim=8, stochastic_depth_prob=0.2)
+
+
+# Built with torchvision's own constructors (the named models take seconds each); 36×36 makes
+# odd sizes (9×9 patches): the windows pad and the patch merging pads.
+BUILT = [
+    ("swin", small_swin, (3, 36, 36), "Mlp", "ShiftedWindowAttention"),
+    ("swin_v2", lambda: small_swin(v2=True), (3, 32, 32), "Mlp", "ShiftedWindowAttention"),
+    ("maxvit", small_maxvit, (3, 32, 32), "attn_layer", "RelativePositionAttention"),
+]
+
+
+@needs_tv
+@pytest.mark.parametrize(
+    ("name", "build", "shape", "block", "support"), BUILT, ids=[b[0] for b in BUILT]
+)
+def test_window_attention_models_round_trip_same_graph_same_outputs(
+    name, build, shape, block, support, tmp_path
+):
+    torch.manual_seed(0)
+    first = import_module(build().eval(), shape, name)
+    g = first.project.graph
+    uses = [len(g.block_uses(b)) for b in g.blocks if b.startswith(block)]
+    assert uses and max(uses) >= 2
+    assert_round_trip(first, name, shape, tmp_path)
+    path = tmp_path / "model.py"
+    text = path.read_text("utf-8")
+    assert text.count(f"class {support}(nn.Module):") == 1
+    assert "import torchvision" not in text and "from torchvision" not in text
+    assert_ruff_clean(path)
 
 
 @needs_tv

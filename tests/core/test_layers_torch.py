@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import math
 
 import pytest
 import torch
@@ -109,12 +110,31 @@ def reshape_targets(draw, shape):
     return tuple(dims)
 
 
+def _divisor_pairs(n: int) -> st.SearchStrategy:
+    return st.sampled_from([(a, n // a) for a in range(1, n + 1) if n % a == 0])
+
+
+# Windows of positions (N×G×P×C) come from a square window: P is drawn a square, and the
+# parameters that must fit the drawn shape are drawn to fit it (else hardly a draw is accepted).
+SQUARE_POSITIONS = {"window_departition", "relative_attention"}
+FITTED = {
+    ("window_departition", "size"): lambda shape: st.just(math.isqrt(shape[1])),
+    ("window_departition", "partitions"): lambda shape: _divisor_pairs(shape[0]),
+    ("relative_attention", "max_seq_len"): lambda shape: st.sampled_from([shape[1], 4]),
+}
+
+
 @st.composite
 def cases(draw, spec: LayerSpec):
     """(params, in_shapes) for `spec`: shapes first, since some parameters depend on them."""
     rank = draw(st.sampled_from(spec.accepts.ranks or ANY_RANK))
     shape = tuple(draw(st.integers(1, 8)) for _ in range(rank))
-    params = {p.name: draw(param_strategy(p, shape)) for p in spec.params}
+    if spec.type_id in SQUARE_POSITIONS:
+        shape = (shape[0], draw(st.sampled_from([1, 4, 9])), *shape[2:])
+    params = {
+        p.name: draw(FITTED.get((spec.type_id, p.name), lambda s, p=p: param_strategy(p, s))(shape))
+        for p in spec.params
+    }
     params = spec.check_params(params)
     n_inputs = len(spec.input_ports(params))
     if n_inputs == 1:

@@ -288,11 +288,77 @@ def torchvision_modules() -> dict[type, Converter]:
         from torchvision.ops import StochasticDepth, misc
     except Exception:  # noqa: BLE001 - torchvision is optional
         return {}
+    from torchvision.models import maxvit, swin_transformer
+
     return {
         convnext.LayerNorm2d: _layernorm2d,
         StochasticDepth: _simple("stochastic_depth", lambda m: {"p": float(m.p), "mode": m.mode}),
         misc.Permute: lambda node, m: Layer("permute", {"dims": tuple(m.dims)}, [node.args[0]]),
+        swin_transformer.ShiftedWindowAttention: _swin_attention,
+        swin_transformer.ShiftedWindowAttentionV2: _swin_attention,
+        maxvit.WindowPartition: _window_partition,
+        maxvit.WindowDepartition: _window_departition,
+        maxvit.SwapAxes: lambda node, m: Layer(
+            "transpose", {"dim0": m.a, "dim1": m.b}, [_tensor(node.args[0])]
+        ),
+        maxvit.RelativePositionalMultiHeadAttention: _simple(
+            "relative_attention", lambda m: {"head_dim": m.head_dim, "max_seq_len": m.max_seq_len}
+        ),
     }
+
+
+def torchvision_functions() -> dict[object, Converter]:
+    """Converters for torchvision's functions that torch.fx records as one call (fx.wrap)."""
+    try:
+        from designer.core.importer.tv import import_torchvision
+
+        import_torchvision()
+        from torchvision.models import swin_transformer
+    except Exception:  # noqa: BLE001 - torchvision is optional
+        return {}
+    return {
+        swin_transformer._patch_merging_pad: lambda node: Layer(
+            "patch_merge", {}, [_tensor(node.args[0])]
+        ),
+    }
+
+
+def _swin_attention(node, m) -> Layer:
+    """torchvision's ShiftedWindowAttention (V2: a subclass), read from its attributes."""
+    from torchvision.models import swin_transformer
+
+    params = {
+        "num_heads": m.num_heads,
+        "window_size": _pair(tuple(m.window_size), "window_size"),
+        "shift_size": _pair(tuple(m.shift_size), "shift_size"),
+        "qkv_bias": m.qkv.bias is not None,
+        "proj_bias": m.proj.bias is not None,
+        "attention_dropout": float(m.attention_dropout),
+        "dropout": float(m.dropout),
+        "v2": isinstance(m, swin_transformer.ShiftedWindowAttentionV2),
+    }
+    return Layer("shifted_window_attention", params, [_tensor(node.args[0])])
+
+
+def _int_arg(node, i: int, what: str) -> int:
+    value = node.args[i] if len(node.args) > i else None
+    if not isinstance(value, int):
+        raise Unmapped(f"{what}={_shown(value)} is computed while running; it must be constant")
+    return value
+
+
+def _window_partition(node, m) -> Layer:
+    return Layer("window_partition", {"size": _int_arg(node, 1, "p")}, [_tensor(node.args[0])])
+
+
+def _window_departition(node, m) -> Layer:
+    params = {
+        "size": _int_arg(node, 1, "p"),
+        "partitions": _pair(
+            (_int_arg(node, 2, "h_partitions"), _int_arg(node, 3, "w_partitions")), "partitions"
+        ),
+    }
+    return Layer("window_departition", params, [_tensor(node.args[0])])
 
 
 # -- functions and methods --------------------------------------------------------------------

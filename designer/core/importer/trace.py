@@ -32,6 +32,7 @@ from designer.core.importer.mapping import (
     Unmapped,
     is_chunk,
     support_converter,
+    torchvision_functions,
     torchvision_modules,
 )
 from designer.core.layers import registry
@@ -87,7 +88,7 @@ def _autowrapped() -> tuple:
 def trace_module(root: nn.Module, input_shape: tuple[int, ...]) -> Imported:
     """Map `root` (in eval mode) to a Graph; ImportRefused listing every problem."""
     modules = {**MODULES, **torchvision_modules()}
-    functions = dict(FUNCTIONS)
+    functions = {**FUNCTIONS, **torchvision_functions()}
     wrapped = _autowrapped()
     if wrapped:
         from designer.core.importer.mapping import _channel_shuffle
@@ -368,15 +369,18 @@ class _Builder:
             raise ImportRefused(
                 "cannot import: forward() must return one tensor computed by layers"
             )
-        top, paths = self._graph(self.items, 0, [placeholder], output, ["input"])
+        top, paths = self._graph(self.items, 0, [placeholder], output, ["input"], "")
         top.nodes[top.ends("input")[0].id].params["shape"] = tuple(input_shape)
         for name, block in self.graph.blocks.items():
             top.add_block(name, block)
         self.weights_of = paths
         return top
 
-    def _graph(self, items, depth, inputs, output, input_names) -> tuple[Graph, dict[str, str]]:
-        """The graph of `items` (all inside the same scope prefix of length `depth`)."""
+    def _graph(
+        self, items, depth, inputs, output, input_names, owner: str
+    ) -> tuple[Graph, dict[str, str]]:
+        """The graph of `items` (all inside the same scope prefix of length `depth`), the
+        body of module `owner` (its qualified name; "" for the root)."""
         g = Graph()
         value: dict[fx.Node, str] = {}
         paths: dict[str, str] = {}
@@ -389,8 +393,11 @@ class _Builder:
             kind, payload = units.pop(0)
             if kind == "item":
                 it = payload
+                label = it.name
+                if it.node.op == "call_module":
+                    label = _label(str(it.node.target), owner, self._is_sequential(owner))
                 node = g.add_node(
-                    it.layer.type_id, name=g.unique_name(_name(it.name)), params=it.layer.params
+                    it.layer.type_id, name=g.unique_name(_name(label)), params=it.layer.params
                 )
                 value[it.node] = node.id
                 pending.append((node.id, it.layer.inputs))
@@ -418,10 +425,10 @@ class _Builder:
                 units = self._units(group, depth + 1) + units
                 continue
             names = ["x"] if len(ext) == 1 else [f"x{i + 1}" for i in range(len(ext))]
-            inner, inner_paths = self._graph(group, depth + 1, ext, outs[0], names)
             qual, mtype = self.stack_info.get(key, (key, nn.Module))
+            inner, inner_paths = self._graph(group, depth + 1, ext, outs[0], names, qual)
             block_name = self._definition(inner, qual, mtype)
-            label = qual.rsplit(".", 1)[-1] if qual else "block"
+            label = _label(qual, owner, self._is_sequential(owner)) if qual else "block"
             node = g.add_node(
                 "block",
                 name=g.unique_name(_name(label)),
@@ -436,6 +443,12 @@ class _Builder:
         out = g.add_node("output", name="output")
         g.connect(Edge(value[output], out.id))
         return _renumbered(g, paths)
+
+    def _is_sequential(self, qual: str) -> bool:
+        try:
+            return isinstance(self.root.get_submodule(qual), nn.Sequential)
+        except (AttributeError, TypeError):
+            return False
 
     def _units(self, items, depth):
         units: list[tuple[str, object]] = []
@@ -471,6 +484,17 @@ class _Builder:
         self.graph.blocks[name] = inner
         self.signatures[name] = sig
         return name
+
+
+def _label(qual: str, owner: str, in_sequential: bool) -> str:
+    """The name of the module `qual` inside the body of `owner`: its attribute; for an element
+    of a ModuleList the owner loops over (`blocks.0`), the path from the owner (`blocks_0`),
+    since only an nn.Sequential's elements keep the names 0, 1, ... in exported code."""
+    attr = qual.rsplit(".", 1)[-1]
+    if in_sequential or not attr.isdigit():
+        return attr
+    rest = qual[len(owner) + 1 :] if owner and qual.startswith(owner + ".") else qual
+    return rest.replace(".", "_")
 
 
 def _name(attr: str) -> str:

@@ -13,6 +13,7 @@ from designer.core.layers import (  # noqa: F401  (imported to register their sp
     recurrent,
     resampling,
     tensor_ops,
+    windows,
 )
 from designer.core.layers.registry import all_specs, get, has, resolve
 from designer.core.layers.spec import (

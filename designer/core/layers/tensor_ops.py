@@ -60,6 +60,26 @@ def _permute_infer(params, in_shapes):
     return tuple(x[d - 1] for d in dims[1:])
 
 
+# NOTE: Permute and Transpose are modules rather than `x.permute(...)`, as torchvision's Permute
+# and SwapAxes are: one fits in an nn.Sequential (Swin's patch embedding, ConvNeXt's block),
+# and its name (`partition_swap`) survives export and re-import.
+_PERMUTE = SupportClass(
+    "Permute",
+    '''
+class Permute(nn.Module):
+    """Reorders the dimensions of its input: x.permute(*dims)."""
+
+    netcanvas_layer = "permute"
+
+    def __init__(self, dims: tuple[int, ...]) -> None:
+        super().__init__()
+        self.dims = tuple(dims)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.permute(*self.dims)
+''',
+)
+
 register(
     LayerSpec(
         type_id="permute",
@@ -79,10 +99,9 @@ register(
         infer=_permute_infer,
         accepts=_ANY,
         dtype_out="same",
-        emit=lambda params, in_shapes: ModuleCode(
-            None, lambda m, xs: f"{xs[0]}.permute({', '.join(str(d) for d in _ints(params))})"
-        ),
+        emit=lambda params, in_shapes: ModuleCode(call("Permute", _ints(params)), call_module),
         key_params=("dims",),
+        support=(_PERMUTE,),
     )
 )
 
@@ -96,6 +115,23 @@ def _transpose_infer(params, in_shapes):
 
 
 _DIM = {"minimum": -6, "maximum": 6}
+_TRANSPOSE = SupportClass(
+    "Transpose",
+    '''
+class Transpose(nn.Module):
+    """Swaps two dimensions of its input: x.transpose(dim0, dim1)."""
+
+    netcanvas_layer = "transpose"
+
+    def __init__(self, dim0: int, dim1: int) -> None:
+        super().__init__()
+        self.dim0 = dim0
+        self.dim1 = dim1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.transpose(self.dim0, self.dim1)
+''',
+)
 register(
     LayerSpec(
         type_id="transpose",
@@ -110,9 +146,10 @@ register(
         accepts=_ANY,
         dtype_out="same",
         emit=lambda params, in_shapes: ModuleCode(
-            None, lambda m, xs: f"{xs[0]}.transpose({params['dim0']}, {params['dim1']})"
+            call("Transpose", params["dim0"], params["dim1"]), call_module
         ),
         key_params=("dim0", "dim1"),
+        support=(_TRANSPOSE,),
     )
 )
 
