@@ -236,6 +236,7 @@ def _child(name: str, timeout: float, mem_gb: float, cmd: list[str] | None = Non
         "commit": _commit(),
         "measured": datetime.date.today().isoformat(),
         "limit_s": timeout,
+        "mem_gb": mem_gb,
     }
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         began = time.perf_counter()
@@ -334,36 +335,44 @@ def _write(rows: dict[str, dict], names: list[str], current: str) -> None:
 
 
 def notes(rows: list[dict]) -> str:
-    """The notes under the table; the lists in them are read from the rows."""
+    """The notes under the table; every list and number in them is read from the rows."""
 
     def names(pred) -> str:
         found = [r["model"] for r in rows if pred(r)]
         return ", ".join(found) if found else "none"
 
-    imported = [r for r in rows if r["status"] == "imported"]
+    def ok(r: dict) -> bool:
+        return r["status"] == "imported"
+
+    changed = names(lambda r: ok(r) and not r.get("same_graph"))
+    fixed = sorted({r["model"] for r in rows if r.get("input", "").endswith("224")})
+    limits = sorted({(r.get("limit_s", 0), r.get("mem_gb", 0)) for r in rows})
     slowest = max(rows, key=lambda r: r.get("wall_s", 0), default=None)
+    heaviest = max(rows, key=lambda r: r.get("peak_rss_mb", 0), default=None)
     lines = [
         "## Notes\n",
         "- Columns: *build s* = torchvision builds the model; *import s* = trace, map, shape "
         "check, layout, code and weights (`netcanvas import` less the build); *wall s* = the "
         "whole child process (Python start, torchvision import, import, three forward passes, "
         "export, second import); *peak RSS* = the child's maximum resident memory.",
-        '- *same graph after round trip* is "no" for: '
-        + names(lambda r: r["status"] == "imported" and not r.get("same_graph"))
-        + ". torch has no StochasticDepth module, so it is exported as `nn.Identity` (what it "
-        "computes in eval mode), which imports back as Identity: the outputs stay identical.",
+        f"- Input 3×128×128 (batch 2), except {len(fixed)} models that take only their training "
+        f"resolution, at 3×224×224: {', '.join(fixed) or 'none'}.",
         "- inception_v3 and googlenet are built with `aux_logits=False` (the auxiliary heads "
         "only run in training and are not part of the eval graph).",
-        "- Imported but not identical: " + names(lambda r: r in imported and not tab.identical(r)),
+        f"- Graph not the same after the round trip: {changed}.",
+        "- Imported but not identical: " + names(lambda r: ok(r) and not tab.identical(r)) + ".",
         "- Crashed or killed: "
         + names(lambda r: r["status"] == "crashed")
         + "; timed out: "
         + names(lambda r: r["status"] == "timeout")
+        + ". Limits per model (seconds, GB of memory): "
+        + ", ".join(f"{t:.0f} s, {m:g} GB" for t, m in limits)
         + ".",
     ]
-    if slowest is not None:
+    if slowest is not None and heaviest is not None:
         lines.append(
-            f"- Slowest: {slowest['model']} ({slowest.get('wall_s', 0):.0f} s wall); all rows "
+            f"- Slowest: {slowest['model']} ({slowest.get('wall_s', 0):.0f} s wall); most memory: "
+            f"{heaviest['model']} ({heaviest.get('peak_rss_mb', 0) / 1024:.1f} GB); all rows "
             f"together {sum(r.get('wall_s', 0) for r in rows) / 60:.0f} min of child time."
         )
     return "\n".join(lines) + "\n"

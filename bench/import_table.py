@@ -167,7 +167,7 @@ def summary_lines(rows: list[dict]) -> list[str]:
         f"**Families: {len(all_same)} of {n_families} imported with identical outputs in every "
         f"model ({len(some_same)} of {n_families} in at least one). Models: {total['imported']} "
         f"of {total['models']} imported, {total['same']} of {total['models']} with identical "
-        f"parameter counts and outputs within {TOLERANCE:g} after the round trip; "
+        f"parameter counts and outputs within 1e-5 after the round trip; "
         f"{total['refused']} refused, {total['crashed']} crashed, {total['timeout']} timed out.**",
         "",
         "| family | models | imported | identical | refused | crashed | timed out |",
