@@ -75,7 +75,7 @@ def image_of(sample: np.ndarray) -> np.ndarray | None:
 
 
 class _PreviewLoader(QObject):
-    loaded = Signal(object)  # Preview
+    loaded = Signal(object, object)  # Preview, DataSize (for the memory plan)
     failed = Signal(str)
 
     def __init__(self, config: DataConfig, base_dir: Path | None):
@@ -86,8 +86,11 @@ class _PreviewLoader(QObject):
     def run(self) -> None:
         try:
             from designer.core.data import load_dataset, preview
+            from designer.core.training.memory import data_size
 
-            self.loaded.emit(preview(load_dataset(self.config, self.base_dir), PREVIEW_ROWS))
+            data = load_dataset(self.config, self.base_dir)
+            size = data_size(data, images=self.config.source == "images")
+            self.loaded.emit(preview(data, PREVIEW_ROWS), size)
         except Exception as err:  # noqa: BLE001 - a preview must never crash the panel
             self.failed.emit(first_line(err))
         finally:
@@ -109,6 +112,10 @@ class DatasetPicker(QWidget):
         self._stale = False
         self.preview_data: Preview | None = None
         self.preview_error: str | None = None
+        self.data_size = None  # the previewed data's DataSize (memory plan), None if unknown
+        # Whether a preview may load now: while the picker is shown, or (set by the training
+        # panel) while the panel is, so that its memory plan knows the data on any tab.
+        self.showing = self.isVisible
 
         self.source = QComboBox()
         self.sources = {s.key: s for s in data_sources()}
@@ -293,7 +300,7 @@ class DatasetPicker(QWidget):
     # -- preview ---------------------------------------------------------------------------
     def refresh_preview(self) -> None:
         """Load the current settings' data in the background and show it when ready."""
-        if not self.isVisible():
+        if not self.showing():
             self._stale = True
             return
         self._stale = False
@@ -331,8 +338,17 @@ class DatasetPicker(QWidget):
         if self._stale:
             self.refresh_preview()
 
-    def _on_loaded(self, view: Preview) -> None:
+    @property
+    def is_images(self) -> bool:
+        """Whether the data are pictures (C×H×W samples): what augmentation applies to."""
+        if self.config.source == "images":
+            return True
+        view = self.preview_data
+        return view is not None and len(view.input_shape) == 3
+
+    def _on_loaded(self, view: Preview, size=None) -> None:
         self.preview_data, self.preview_error = view, None
+        self.data_size = size
         self.summary.setText(view.summary)
         self.counts.setText(counts_text(view))
         self._show_thumbnails(view)
@@ -368,6 +384,7 @@ class DatasetPicker(QWidget):
 
     def _show_error(self, message: str) -> None:
         self.preview_data, self.preview_error = None, message
+        self.data_size = None
         self.summary.setText(message)
         self.counts.clear()
         self.table.clear()
@@ -401,10 +418,14 @@ class DatasetPicker(QWidget):
             self.thumbs.addStretch(1)
 
     # -- Qt overrides ----------------------------------------------------------------------
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
+    def refresh_if_stale(self) -> None:
+        """Load the preview that was put off while hidden."""
         if self._stale:
             self.refresh_preview()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.refresh_if_stale()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.wait()

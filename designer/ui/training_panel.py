@@ -15,24 +15,27 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
     QScrollArea,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from designer.core.origins import Origin
 from designer.core.training.events import BatchEnd, EpochEnd, Failed, Finished, Started
+from designer.ui.augment_form import AugmentForm
 from designer.ui.dataset_picker import DatasetPicker
 from designer.ui.doctor_panel import DoctorPanel
+from designer.ui.layer_rates import LayerRates, trainable_layers
 from designer.ui.plots import TrainingPlots
-from designer.ui.training_form import SettingsForm
+from designer.ui.training_form import SettingsForm, available_devices
 from designer.ui.training_worker import TrainingWorker
+from designer.ui.widgets import Section
 
 
 def format_duration(seconds: float) -> str:
@@ -60,6 +63,7 @@ class TrainingPanel(QWidget):
         self._trained_types: dict[str, str] | None = None
         self.origins: dict[str, Origin] = {}
         self._warm = None  # the CarryReport of the current run's warm start
+        self._run_size = None  # the DataSize the last run loaded (memory plan without preview)
         self._total_steps = 0
         self._epochs = 0
         self._t0 = self._paused_at = self._shown_at = 0.0
@@ -67,18 +71,40 @@ class TrainingPanel(QWidget):
         self.last_epoch: EpochEnd | None = None  # of the current or last run (bench_gui)
 
         self.dataset = DatasetPicker()
+        self.dataset.showing = self.isVisible
         self.dataset.edited.connect(self._settings_edited)
+        self.dataset.edited.connect(self._data_changed)
+        self.dataset.preview_ready.connect(self._data_changed)
+        self.augment = AugmentForm()
+        self.augment.edited.connect(self._settings_edited)
+        self.augment_section = Section("Augmentation", self.augment)
+        self.augment_section.setToolTip("Random changes to the training pictures, on the device")
+        self.augment_section.hide()  # for image data only
         self.form = SettingsForm()
         self.form.edited.connect(self._settings_edited)
-        settings = QWidget()
-        settings_layout = QVBoxLayout(settings)
-        data_box = QGroupBox("Dataset")
-        QVBoxLayout(data_box).addWidget(self.dataset)
-        form_box = QGroupBox("Hyperparameters")
-        QVBoxLayout(form_box).addWidget(self.form)
-        settings_layout.addWidget(data_box)
-        settings_layout.addWidget(form_box)
-        settings_layout.addStretch(1)
+        self.form.edited.connect(lambda _name: self.update_plan())
+        self.rates = LayerRates()
+        self.rates.edited.connect(self._settings_edited)
+        # NOTE: the settings are tabs, so that a 1366×768 screen shows each part without
+        # scrolling: the dataset with its preview and augmentation, the hyperparameters, and
+        # the learning rate per layer.
+        settings = QTabWidget()
+        settings.setDocumentMode(True)
+        data_page = QWidget()
+        data_layout = QVBoxLayout(data_page)
+        data_layout.addWidget(self.dataset)
+        data_layout.addWidget(self.augment_section)
+        data_layout.addStretch(1)
+        form_page = QWidget()
+        form_layout = QVBoxLayout(form_page)
+        form_layout.addWidget(self.form)
+        form_layout.addStretch(1)
+        rates_page = QWidget()
+        rates_layout = QVBoxLayout(rates_page)
+        rates_layout.addWidget(self.rates)  # the table takes the page's height
+        settings.addTab(data_page, "Dataset")
+        settings.addTab(form_page, "Hyperparameters")
+        settings.addTab(rates_page, "Learning rate per layer")
         self.settings = settings
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -117,8 +143,12 @@ class TrainingPanel(QWidget):
         run_layout = QVBoxLayout(run)
         run_layout.addLayout(buttons)
         run_layout.addWidget(self.start_from)
-        self.memory = _text_label("")  # the run's memory plan, shown as it starts
-        self.memory.setToolTip("Estimated memory: data, weights, gradients, optimizer state")
+        # The memory plan: live before Start (the core's estimate), the run's own once it starts.
+        self.memory = _text_label("")
+        self.memory.setToolTip(
+            "Estimated memory: data (and where it lives), weights, gradients, optimizer state "
+            "and one batch's activations"
+        )
         run_layout.addWidget(self.memory)
         run_layout.addWidget(self.progress)
         run_layout.addWidget(self.status)
@@ -137,6 +167,8 @@ class TrainingPanel(QWidget):
         layout.addWidget(splitter)
         document.project_replaced.connect(self._on_project_replaced)
         document.analysis_changed.connect(lambda _a: self._update_buttons())
+        document.analysis_changed.connect(lambda _a: self._graph_changed())
+        self.weights_changed.connect(self._suggest_normalisation)
         self.reload()
 
     # -- public API ------------------------------------------------------------------------
@@ -149,7 +181,44 @@ class TrainingPanel(QWidget):
         project = self.document.project
         self.form.set_config(project.training)
         self.dataset.set_config(project.training.data, project.path)
+        self.augment.set_config(project.training)
+        self.augment_section.set_open(bool(project.training.augment))
+        self.rates.set_config(project.training)
+        self._graph_changed()
+        self._data_changed()
+        self._suggest_normalisation()
         self._update_buttons()
+
+    def update_plan(self) -> None:
+        """Show the memory plan of the current settings (the core's estimate, as `train`'s
+        first line gives it); a run shows its own plan while it lasts."""
+        if self._worker is not None:
+            return
+        size = self.dataset.data_size or self._run_size
+        if size is None:
+            self.memory.setText("Memory: estimated once the dataset is loaded")
+            return
+        from designer.core.training.memory import device_kind, graph_plan
+
+        config = self.document.project.training
+        device = device_kind(config.device, available_devices())
+        text = graph_plan(self.document.graph, self.document.analysis, size, config, device)
+        self.memory.setText(_capitalised(text.text()))
+
+    def _data_changed(self, name: str = "") -> None:
+        if name:  # the data settings changed: the last run's size is not theirs
+            self._run_size = None
+        self.augment_section.setVisible(self.dataset.is_images)
+        self.update_plan()
+
+    def _graph_changed(self) -> None:
+        self.rates.set_layers(trainable_layers(self.document.graph, self.document.analysis))
+        self.update_plan()
+
+    def _suggest_normalisation(self) -> None:
+        # The held weights' origins, or those the project saved beside its weights.
+        origins = self.origins or self.document.project.weight_origins
+        self.augment.suggest_imagenet(any(o.kind == "pretrained" for o in origins.values()))
 
     def trained_state(self) -> dict | None:
         """CPU state dict of the last trained (or loaded) model, or None."""
@@ -302,6 +371,7 @@ class TrainingPanel(QWidget):
     def _on_project_replaced(self) -> None:
         # Another project: its own weights (if any) come through load_weights(); the origins
         # saved with them stay in the project until then.
+        self._run_size = None
         self._hold(None, None, {}, publish=False)
         self.plots.clear(keep_ghost=False)
         self.message.hide()
@@ -332,7 +402,8 @@ class TrainingPanel(QWidget):
 
     def _on_planned(self, text: str) -> None:
         if self._current():
-            self.memory.setText(text[0].upper() + text[1:])
+            self._run_size = self._worker.data_size
+            self.memory.setText(_capitalised(text))
 
     def _on_warm_start(self, report) -> None:
         if self._current():
@@ -417,6 +488,7 @@ class TrainingPanel(QWidget):
             self.status.setText("Stopped")
         self.form.refresh_devices()  # torch is loaded now: CUDA can be probed cheaply
         self._update_buttons()
+        self.update_plan()
         self.training_stopped.emit()
 
     def _show_progress(self, epoch: int, step: int) -> None:
@@ -473,10 +545,15 @@ class TrainingPanel(QWidget):
         if not self.is_training:
             self.form.refresh_devices()
         super().showEvent(event)
+        self.dataset.refresh_if_stale()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.stop_and_wait()
         super().closeEvent(event)
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _text_label(text: str) -> QLabel:

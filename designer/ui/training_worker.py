@@ -58,6 +58,7 @@ class TrainingWorker(QObject):
         self.trained_types: dict[str, str] = {}  # module path -> layer type of trained_state
         self.frozen: tuple[str, ...] = ()  # module paths the run did not train
         self.run_id: str | None = None  # its folder in the run history, once recorded
+        self.data_size = None  # the loaded data's DataSize (memory plan), once prepared
         self.control = Control()
         self.trained_state: dict | None = None
         self.lr_suggestion: float | None = None  # from a range test, for the doctor's advice
@@ -137,9 +138,13 @@ class TrainingWorker(QObject):
             state, types = self._start_from
             new_types = layer_types(self._project.graph, source)
             self.warm_started.emit(carry_over(model, state, types, new_types))
+        from designer.core.training.memory import data_size
         from designer.core.training.run import memory_line
 
-        self.planned.emit(memory_line(model, dataset, config))
+        # The data's size without "streamed": the app re-weighs it against later budgets.
+        size = data_size(dataset, images=config.data.source == "images")
+        self.data_size = dataclasses.replace(size, streamed=False)
+        self.planned.emit(memory_line(model, dataset, config, self._project.graph))
         self.trained_types = layer_types(self._project.graph, source)
         self.frozen = source.frozen
         signals = {

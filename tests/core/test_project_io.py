@@ -100,6 +100,20 @@ def test_format3_golden_file_loads_blocks_and_their_uses():
     assert g.nodes["n3"].params == {"block": "Residual", "num_inputs": 1}
 
 
+def test_format3_golden_file_loads_the_optional_transfer_settings():
+    t = load_project(FORMAT3).training
+    assert t.augment == {
+        "crop": 0.6,
+        "crop_max": 0.9,
+        "flip": True,
+        "saturation": 0.2,
+        "normalize": "imagenet",
+    }
+    assert t.lr_multipliers == {"res2": 0.1} and t.memory_budget_mb == 512
+    older = load_project(FORMAT2).training  # optional: absent in older files
+    assert (older.augment, older.lr_multipliers, older.memory_budget_mb) == ({}, {}, 0)
+
+
 def test_format2_file_migrates_to_format3_without_blocks():
     data = json.loads(FORMAT2.read_text("utf-8"))
     project = project_from_dict(data, "format2")

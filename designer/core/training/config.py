@@ -65,8 +65,8 @@ class TrainingConfig:
     freeze_batchnorm: bool = True
     lr_multipliers: dict = field(default_factory=dict)
     init_from: str = ""
-    # Image augmentation on the device: crop (smallest side share), flip, rotation (degrees),
-    # jitter (brightness/contrast), normalize ("imagenet"); see recipe.augment.
+    # Image augmentation on the device: crop..crop_max (side share), flip, rotation (degrees),
+    # brightness/contrast/saturation, normalize ("imagenet"); see recipe.augment.
     augment: dict = field(default_factory=dict)
     memory_budget_mb: int = 0  # data larger than this streams from disk; 0 = automatic
     data: DataConfig = field(default_factory=DataConfig)
@@ -102,17 +102,33 @@ def _checked(
         assert isinstance(options, dict)  # ParamSpec(kind=dict) checked it
         out["options"] = dict(options)
     if "augment" in out:
-        out["augment"] = _augment(out["augment"])
+        out["augment"] = check_augment(out["augment"])
     if "lr_multipliers" in out:
         out["lr_multipliers"] = _multipliers(out["lr_multipliers"])
     return out
 
 
-_AUGMENT = {"crop": (0.05, 1.0), "rotation": (0.0, 180.0), "jitter": (0.0, 1.0)}
+# The one definition of the augmentation limits (the app's form reads them): the random
+# resized crop keeps a side share from "crop" to "crop_max" of the picture; rotation is in
+# degrees either way; brightness, contrast and saturation vary by up to that share
+# ("jitter" is brightness and contrast together, kept for older files).
+AUGMENT_LIMITS = {
+    "crop": (0.05, 1.0),
+    "crop_max": (0.05, 1.0),
+    "rotation": (0.0, 180.0),
+    "jitter": (0.0, 1.0),
+    "brightness": (0.0, 1.0),
+    "contrast": (0.0, 1.0),
+    "saturation": (0.0, 1.0),
+}
+AUGMENT_KEYS = ("crop", "crop_max", "flip", "rotation", "brightness", "contrast", "saturation")
+AUGMENT_KEYS += ("jitter", "normalize")
+LR_FACTOR_MAX = 1000.0  # learning-rate factors per layer: above 0, at most this
 
 
-def _augment(raw) -> dict:
-    """{"crop": 0.6, "flip": true, "rotation": 15, "jitter": 0.2, "normalize": "imagenet"}."""
+def check_augment(raw) -> dict:
+    """{"crop": 0.6, "crop_max": 1, "flip": true, "rotation": 15, "brightness": 0.2,
+    "contrast": 0.2, "saturation": 0.2, "normalize": "imagenet"}."""
     out: dict = {}
     for key, value in dict(raw).items():
         where = f"augment.{key}"
@@ -122,17 +138,20 @@ def _augment(raw) -> dict:
         elif key == "normalize":
             if value not in ("none", "imagenet"):
                 raise ParamError(where, f"expected none or imagenet, got {value!r}")
-        elif key in _AUGMENT:
-            lo, hi = _AUGMENT[key]
+        elif key in AUGMENT_LIMITS:
+            lo, hi = AUGMENT_LIMITS[key]
             number = isinstance(value, int | float) and not isinstance(value, bool)
             if not number or not lo <= value <= hi:
                 raise ParamError(where, f"expected a number from {lo} to {hi}, got {value!r}")
             value = float(value)
         else:
-            raise ParamError(
-                where, "is not an augmentation (crop, flip, rotation, jitter, normalize)"
-            )
+            raise ParamError(where, f"is not an augmentation ({', '.join(AUGMENT_KEYS)})")
         out[key] = value
+    if out.get("crop", 0.0) > out.get("crop_max", 1.0):
+        raise ParamError(
+            "augment.crop",
+            f"the smallest crop {out['crop']:g} exceeds the largest {out.get('crop_max', 1.0):g}",
+        )
     return out
 
 
@@ -141,9 +160,10 @@ def _multipliers(raw) -> dict[str, float]:
     out = {}
     for name, factor in dict(raw).items():
         ok = isinstance(factor, int | float) and not isinstance(factor, bool)
-        if not ok or not 0 < factor <= 1000:
+        if not ok or not 0 < factor <= LR_FACTOR_MAX:
             raise ParamError(
-                f"lr_multipliers.{name}", f"expected a number above 0 and ≤ 1000, got {factor!r}"
+                f"lr_multipliers.{name}",
+                f"expected a number above 0 and ≤ {LR_FACTOR_MAX:g}, got {factor!r}",
             )
         out[str(name)] = float(factor)
     return out

@@ -305,16 +305,18 @@ IMAGENET = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))  # mean, std per chann
 
 def augment(xb: torch.Tensor, settings: dict, training: bool) -> torch.Tensor:
     """settings["augment"] on an image batch (N×C×H×W), on its device: while training, a
-    random resized crop ("crop": smallest side share kept), a horizontal flip ("flip"),
-    a rotation ("rotation": degrees either way) and a brightness/contrast jitter
-    ("jitter": factor), each per sample; always, "normalize": "imagenet" (3 channels)."""
+    random resized crop (a side share from "crop" to "crop_max" kept), a horizontal flip
+    ("flip"), a rotation ("rotation": degrees either way) and a colour jitter ("brightness",
+    "contrast", "saturation": factors within 1 ± that share; "jitter" is brightness and
+    contrast together), each per sample; always, "normalize": "imagenet" (3 channels)."""
     aug = settings.get("augment") or {}
     if not aug or xb.dim() != 4:
         return xb
     n, dev = len(xb), xb.device
     crop, turn = aug.get("crop", 1.0), math.radians(aug.get("rotation", 0.0))
-    if training and (crop < 1 or turn or aug.get("flip")):
-        scale = crop + (1 - crop) * torch.rand(n, device=dev)
+    top = aug.get("crop_max", 1.0)
+    if training and (crop < 1 or top < 1 or turn or aug.get("flip")):
+        scale = crop + (top - crop) * torch.rand(n, device=dev)
         angle = (torch.rand(n, device=dev) * 2 - 1) * turn
         flip = torch.ones(n, device=dev)
         if aug.get("flip"):
@@ -332,10 +334,38 @@ def augment(xb: torch.Tensor, settings: dict, training: bool) -> torch.Tensor:
         gain = 1 + jitter * (torch.rand(n, 1, 1, 1, device=dev) * 2 - 1)
         bias = jitter * (torch.rand(n, 1, 1, 1, device=dev) - 0.5)
         xb = (xb * gain + bias).clamp_(0, 1)
+    if training:
+        xb = colour_jitter(xb, aug)
     if aug.get("normalize") == "imagenet" and xb.shape[1] == 3:
         mean = torch.tensor(IMAGENET[0], device=dev).view(1, 3, 1, 1)
         std = torch.tensor(IMAGENET[1], device=dev).view(1, 3, 1, 1)
         xb = (xb - mean) / std
+    return xb
+
+
+def colour_jitter(xb: torch.Tensor, aug: dict) -> torch.Tensor:
+    """Brightness (scale), contrast (blend with the mean grey) and saturation (blend with
+    the grey picture) by a factor within 1 ± the setting, per sample, as torchvision's
+    ColorJitter does; values stay in [0, 1]."""
+
+    def factor(key):
+        share = aug.get(key, 0.0)
+        return 1 + share * (torch.rand(len(xb), 1, 1, 1, device=xb.device) * 2 - 1)
+
+    def grey(x):
+        if x.shape[1] != 3:
+            return x.mean(1, keepdim=True)
+        weights = torch.tensor((0.299, 0.587, 0.114), device=x.device).view(1, 3, 1, 1)
+        return (x * weights).sum(1, keepdim=True)
+
+    if aug.get("brightness"):
+        xb = (xb * factor("brightness")).clamp(0, 1)
+    if aug.get("contrast"):
+        mean = grey(xb).mean((1, 2, 3), keepdim=True)
+        xb = (mean + (xb - mean) * factor("contrast")).clamp(0, 1)
+    if aug.get("saturation") and xb.shape[1] == 3:
+        g = grey(xb)
+        xb = (g + (xb - g) * factor("saturation")).clamp(0, 1)
     return xb
 
 

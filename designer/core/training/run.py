@@ -52,7 +52,9 @@ def train_to_dir(
     started = finished = None
     elapsed = 0.0
     bar = _Bar(progress)
-    bar.note(memory_line(model, data, config))  # the first line: what the run will hold
+    bar.note(
+        memory_line(model, data, config, project.graph)
+    )  # the first line: what the run will hold
     for note in data.notes:
         if note.startswith(("warm start", "streamed")):
             bar.note(note)
@@ -193,8 +195,8 @@ class _Bar:
             self.progress.stop()
 
 
-def memory_line(model, data, config) -> str:
-    """The memory plan of a run, for `train`'s first line and the app before it starts."""
+def memory_line(model, data, config, graph=None) -> str:
+    """The memory plan of a run, for `train`'s first line and the app as it starts."""
     from designer.core.training.memory import plan
     from designer.core.training.recipe import pick_device
 
@@ -202,4 +204,4 @@ def memory_line(model, data, config) -> str:
         device = pick_device(config.device).type
     except ValueError:
         device = "cpu"
-    return plan(model, data, config, device).text()
+    return plan(model, data, config, device, graph).text()
