@@ -15,6 +15,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 
 from designer.core.errors import first_line
 from designer.core.project import Project
+from designer.core.training.memory import DataSize
 from designer.core.training.events import (
     BatchEnd,
     Control,
@@ -58,7 +59,8 @@ class TrainingWorker(QObject):
         self.trained_types: dict[str, str] = {}  # module path -> layer type of trained_state
         self.frozen: tuple[str, ...] = ()  # module paths the run did not train
         self.run_id: str | None = None  # its folder in the run history, once recorded
-        self.data_size = None  # the loaded data's DataSize (memory plan), once prepared
+        # The loaded data's DataSize (memory plan), once prepared.
+        self.data_size: DataSize | None = None
         self.control = Control()
         self.trained_state: dict | None = None
         self.lr_suggestion: float | None = None  # from a range test, for the doctor's advice

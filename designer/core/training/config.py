@@ -121,8 +121,8 @@ AUGMENT_LIMITS = {
     "contrast": (0.0, 1.0),
     "saturation": (0.0, 1.0),
 }
-AUGMENT_KEYS = ("crop", "crop_max", "flip", "rotation", "brightness", "contrast", "saturation")
-AUGMENT_KEYS += ("jitter", "normalize")
+AUGMENT_KEYS: tuple[str, ...] = ("crop", "crop_max", "flip", "rotation", "brightness")
+AUGMENT_KEYS += ("contrast", "saturation", "jitter", "normalize")
 LR_FACTOR_MAX = 1000.0  # learning-rate factors per layer: above 0, at most this
 
 
