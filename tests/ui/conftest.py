@@ -10,3 +10,19 @@ from PySide6.QtCore import QSettings
 def settings(tmp_path):
     """Window settings in a file of the test's own: no test sees another's docks or recents."""
     return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def shown_panel(qtbot):
+    """make(project, size): a shown TrainingPanel of a real Document of `project`."""
+    from designer.ui.document import Document
+    from designer.ui.training_panel import TrainingPanel
+
+    def make(project, size=(900, 900)):
+        panel = TrainingPanel(Document(project))
+        qtbot.addWidget(panel)
+        panel.resize(*size)
+        panel.show()
+        return panel
+
+    return make

@@ -10,8 +10,6 @@ import pytest
 
 from designer.core.examples import build_example
 from designer.ui.canvas.scene import CanvasScene
-from designer.ui.document import Document
-from designer.ui.training_panel import TrainingPanel
 from tests.core.helpers import deep_sigmoid
 
 TIMEOUT = 90_000
@@ -24,15 +22,8 @@ def project(example="iris_mlp", **training):
 
 
 @pytest.fixture
-def make_panel(qtbot):
-    def make(proj):
-        panel = TrainingPanel(Document(proj))
-        qtbot.addWidget(panel)
-        panel.resize(900, 900)
-        panel.show()
-        return panel
-
-    return make
+def make_panel(shown_panel):
+    return shown_panel
 
 
 def run(qtbot, panel):

@@ -16,8 +16,6 @@ from designer.core.origins import Origin
 from designer.core.project import Project
 from designer.core.project_io import load_project, save_project
 from designer.core.training.config import TrainingConfig
-from designer.ui.document import Document
-from designer.ui.training_panel import TrainingPanel
 from tests.core.helpers import chain
 
 TIMEOUT = 60_000  # ms; only reached when something is broken
@@ -54,12 +52,11 @@ def picture_project(folder, side: int, **settings) -> Project:
 
 
 @pytest.fixture
-def show_panel(qtbot):
+def show_panel(qtbot, shown_panel):
+    """A shown panel whose dataset preview (and so its memory plan) is loaded."""
+
     def make(project):
-        panel = TrainingPanel(Document(project))
-        qtbot.addWidget(panel)
-        panel.resize(1300, 600)
-        panel.show()
+        panel = shown_panel(project, (1300, 600))
         qtbot.waitUntil(lambda: panel.dataset.data_size is not None, timeout=TIMEOUT)
         return panel
 
