@@ -59,7 +59,7 @@ def round_trip(model: nn.Module, shape: tuple[int, ...]):
 def test_sizes_fold_to_constants_and_the_batch_and_asserts_disappear():
     model = Patches().eval()
     graph = fx.Tracer().trace(model)
-    assert fold_sizes(model, graph, (3, 16, 16))
+    assert fold_sizes(model, graph, (3, 16, 16)) is None
     targets = [n.target for n in graph.nodes]
     assert torch._assert not in targets and "dim" not in targets
     [reshape] = [n for n in graph.nodes if n.target == "reshape"]
@@ -76,6 +76,15 @@ def test_vit_like_module_imports_attention_and_select_and_round_trips():
     ]  # fmt: skip
     code = generate(first.project.graph, "net").text
     assert "need_weights=False)[0]" in code and "[:, 0]" in code
+
+
+def test_a_model_that_does_not_run_on_the_input_shape_says_so_with_its_own_message():
+    with pytest.raises(ImportRefused) as err:
+        import_module(Patches(), (3, 20, 20), "net")
+    message = str(err.value)
+    assert "does not run on an input of shape 3x20x20 at " in message
+    assert 'torch._assert(h == 16, f"Wrong image height {h}")' in message  # its line
+    assert "AssertionError: Wrong image height ?" in message and "--input-shape" in message
 
 
 def test_a_size_that_follows_the_batch_in_another_way_is_named(tmp_path):
@@ -113,3 +122,38 @@ def test_attention_whose_weights_are_used_is_refused_by_name():
 
     with pytest.raises(ImportRefused, match=r"attn: its attention weights are used"):
         import_module(Net(), (5, 8), "net")
+
+
+def test_a_raw_parameter_used_other_than_as_a_learned_layer_is_named_with_its_shape():
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.gain = nn.Parameter(torch.ones(6))  # per feature, not per channel
+            self.shift = nn.Parameter(torch.zeros(6))
+
+        def forward(self, x):
+            return torch.cat([x * self.gain, torch.tanh(self.shift).expand(2, 4, 6)], dim=1)
+
+    with pytest.raises(ImportRefused) as err:
+        import_module(Net(), (4, 6), "net")
+    message = str(err.value)
+    assert "multiplies by the raw parameter gain of shape (6,)" in message
+    assert "(4, 1) here, has a layer (LayerScale)" in message
+    assert "shift: a raw parameter or buffer used directly" in message
+
+
+def test_layer_scale_and_position_embedding_of_a_hand_written_module_round_trip():
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.pos = nn.Parameter(torch.randn(1, 5, 8))
+            self.fc = nn.Linear(8, 8)
+            self.scale = nn.Parameter(torch.full((5, 1), 0.5))
+
+        def forward(self, x):
+            return self.scale * self.fc(x + self.pos)
+
+    first = round_trip(Net(), (5, 8))
+    names = {n.name: n.type_id for n in first.project.graph.nodes.values()}
+    assert names["pos"] == "position_embedding" and names["scale"] == "layer_scale"
+    assert first.project.graph.by_name("scale").params["init"] == 0.5

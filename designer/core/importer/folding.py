@@ -18,6 +18,7 @@ batch 2), so converters can check the tensors a pattern holds (a class token's (
 from __future__ import annotations
 
 import contextlib
+import re
 from typing import Any
 
 import torch
@@ -44,26 +45,30 @@ class _Batch:
 
 BATCH = _Batch()
 _UNFOLDABLE = object()
+_KEPT = ("placeholder", "output", "get_attr")
 _SCALARS = (int, float, bool, str, type(None), torch.dtype, torch.device, slice)
 
 
-def fold_sizes(root: nn.Module, graph: fx.Graph, input_shape: tuple[int, ...]) -> bool:
-    """Fold `graph`'s size arithmetic in place and record example shapes; False (graph left as
-    it was) when the model does not run on an input of `input_shape`."""
+def fold_sizes(
+    root: nn.Module, graph: fx.Graph, input_shape: tuple[int, ...]
+) -> tuple[fx.Node | None, str] | None:
+    """Fold `graph`'s size arithmetic in place and record example shapes; or, when the model does
+    not run on an input of `input_shape`, leave the graph as it was and return the node that
+    failed and torch's error."""
     first = _run(root, graph, (FIRST_BATCH, *input_shape))
-    if first is None:
-        return False
+    if isinstance(first, tuple):
+        return first
     for node, value in first.items():
         if isinstance(value, torch.Tensor):
             node.meta[SHAPE] = tuple(value.shape)
         elif isinstance(value, tuple | list) and value and isinstance(value[0], torch.Tensor):
             node.meta[SHAPE] = tuple(value[0].shape)  # (output, weights) of an attention
-    sizes = [n for n, v in first.items() if n.op != "get_attr" and _is_plain(v)]
+    sizes = [n for n, v in first.items() if n.op not in _KEPT and _is_plain(v)]
     if not sizes:
-        return True
+        return None
     second = _run(root, graph, (SECOND_BATCH, *input_shape))
-    if second is None:
-        return False
+    if isinstance(second, tuple):
+        return second
     for node in sizes:
         value = _fold(first[node], second[node])
         if value is _UNFOLDABLE:
@@ -74,7 +79,7 @@ def fold_sizes(root: nn.Module, graph: fx.Graph, input_shape: tuple[int, ...]) -
     for node in reversed(sizes):
         if not node.users:
             graph.erase_node(node)
-    return True
+    return None
 
 
 def _substitute(user: fx.Node, node: fx.Node, value: object) -> None:
@@ -91,25 +96,33 @@ class _Recorder(fx.Interpreter):
     def __init__(self, module: fx.GraphModule) -> None:
         super().__init__(module)
         self.values: dict[fx.Node, object] = {}
+        self.current: fx.Node | None = None
 
     def run_node(self, n: fx.Node) -> object:
+        self.current = n
         value = super().run_node(n)
         self.values[n] = value
         return value
 
 
-def _run(root: nn.Module, graph: fx.Graph, shape: tuple[int, ...]) -> dict | None:
+def _run(
+    root: nn.Module, graph: fx.Graph, shape: tuple[int, ...]
+) -> dict | tuple[fx.Node | None, str]:
+    """Every node's value on zeros of `shape`, or where and why the model did not run."""
     placeholders = [n for n in graph.nodes if n.op == "placeholder"]
     if len(placeholders) != 1:
-        return None
+        return {}  # refused later, with its count of inputs
     recorder = _Recorder(fx.GraphModule(root, graph))
     with contextlib.suppress(NotImplementedError):
         root.eval()
     try:
         with torch.no_grad():
             recorder.run(torch.zeros(shape))
-    except Exception:  # noqa: BLE001 - the shape check that follows says what does not fit
-        return None
+    except Exception as e:  # noqa: BLE001 - any failure is the user's to see
+        lines = str(e).strip().splitlines()
+        # an assert's message was formatted while tracing: its sizes read "Proxy(getitem_2)"
+        text = re.sub(r"Proxy\([^)]*\)", "?", lines[0] if lines else "")
+        return recorder.current, f"{type(e).__name__}: {text}".rstrip(": ")
     return recorder.values
 
 

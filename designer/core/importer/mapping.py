@@ -29,6 +29,7 @@ class Layer:
     params: dict
     inputs: list  # fx nodes feeding the layer, in port order
     weights: dict = field(default_factory=dict)  # its tensor name -> attribute (torch.export)
+    name: str | None = None  # the node's name, when the op's own would say less (a parameter's)
 
 
 Converter = Callable[..., Layer]

@@ -23,6 +23,7 @@ from torch import fx, nn
 from designer.core.errors import NetcanvasError
 from designer.core.graph import Edge, Graph
 from designer.core.importer.folding import BATCH_DEPENDENT, fold_sizes
+from designer.core.importer.learned import consumed, with_learned
 from designer.core.importer.mapping import (
     FUNCTIONS,
     METHODS,
@@ -110,8 +111,17 @@ def trace_module(root: nn.Module, input_shape: tuple[int, ...]) -> Imported:
             fx_graph = tracer.trace(root)
         except Exception as e:  # noqa: BLE001 - any tracing failure is reported, with its line
             raise ImportRefused(_trace_failure(e)) from None
-        fold_sizes(root, fx_graph, tuple(input_shape))
+        failure = fold_sizes(root, fx_graph, tuple(input_shape))
+        if failure:
+            node, why = failure
+            shown = "x".join(map(str, input_shape))
+            where = f" at {_where(node)}" if node is not None else ""
+            raise ImportRefused(
+                f"cannot import: the model does not run on an input of shape {shown}{where}: "
+                f"{why}. What to do: give the input shape the model expects (--input-shape C×H×W)."
+            )
         _take_first_outputs(root, fx_graph)
+        functions = with_learned(functions)
     items, problems, placeholders, output = _map_nodes(root, fx_graph, modules, functions)
     if problems:
         raise ImportRefused(_refusal(problems))
@@ -171,6 +181,8 @@ def _map_nodes(root, fx_graph, modules, functions):
             for u in node.users
         ):
             continue  # a stored tensor of an exported layer: checked where it is used
+        if consumed(node):
+            continue  # a raw parameter the op using it turns into a layer (or refuses)
         if node.op == "get_attr":
             problems.append(
                 (
@@ -225,7 +237,7 @@ def _map_nodes(root, fx_graph, modules, functions):
                 if convert is None:
                     raise Unmapped(f"function {_qual(node.target)} has no Netcanvas layer")
                 layer = convert(node)
-                items.append(_Item(i, node, layer, name or _base_name(what), scope))
+                items.append(_Item(i, node, layer, layer.name or name or _base_name(what), scope))
                 continue
             if node.op == "call_method":
                 convert = METHODS.get(node.target)

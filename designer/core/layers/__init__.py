@@ -7,6 +7,7 @@ from designer.core.layers import (  # noqa: F401  (imported to register their sp
     conv,
     core,
     io,
+    learned,
     merges,
     norm,
     pooling,
