@@ -50,26 +50,6 @@ def _ints(params) -> tuple[int, ...]:
     return tuple(params["dims"])
 
 
-# NOTE: a module, not `x.permute(...)`, so a Permute can sit inside an nn.Sequential as
-# torchvision's own Permute does (ConvNeXt's blocks, Swin): their weights keep their keys.
-_PERMUTE = SupportClass(
-    "Permute",
-    '''
-class Permute(nn.Module):
-    """Reorders the dimensions: Permute((0, 2, 3, 1)) makes images channels-last."""
-
-    netcanvas_layer = "permute"
-
-    def __init__(self, dims: tuple[int, ...]) -> None:
-        super().__init__()
-        self.dims = tuple(dims)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.permute(self.dims)
-''',
-)
-
-
 def _permute_infer(params, in_shapes):
     x = one_input(in_shapes)
     dims = tuple(params["dims"])
