@@ -52,9 +52,11 @@ def load_dataset(
 
 
 def _streamed_images(cfg: DataConfig, base_dir, budget: int) -> Dataset | None:
+    import os
+
     import numpy as np
 
-    from designer.core.training.recipe import StreamedImages
+    from designer.core.data.streaming import CACHE_ENV, StreamedImages, open_cache
 
     where = pipeline.resolve_path("images", cfg.path, base_dir)
     opts = {**pipeline.SOURCE_DEFAULTS["images"], **cfg.options}
@@ -67,16 +69,24 @@ def _streamed_images(cfg: DataConfig, base_dir, budget: int) -> Dataset | None:
     numbers = np.arange(len(files))
     data = pipeline._data(where.name, "classification", numbers, np.array(labels), names)
     arrays = pipeline._finish(data, cfg.test_fraction, cfg.val_fraction, cfg.split_seed)
+    caching = os.environ.get(CACHE_ENV, "").lower() not in ("off", "0", "no", "false")
+    said = []
     for split in ("train", "val", "test"):
         picked = arrays[f"x_{split}"]
         if picked is not None:
-            chosen = [files[int(i)] for i in picked]
-            arrays[f"x_{split}"] = StreamedImages(chosen, size, mode)
+            chosen = [str(files[int(i)]) for i in picked]
+            cache, why = None, ""
+            if caching and chosen:
+                cache, why = open_cache(chosen, size, mode, split, downloads.cache_root())
+            if why and why not in said:
+                said.append(why)
+            arrays[f"x_{split}"] = StreamedImages(chosen, size, mode, cache=cache)
     arrays["input_shape"] = (channels, size, size)
     arrays["notes"].append(
         f"streamed from disk: {need / 2**20:.0f} MB of pixels exceed the memory budget "
         f"of {budget / 2**20:.0f} MB"
     )
+    arrays["notes"] += said
     return to_dataset(arrays)
 
 

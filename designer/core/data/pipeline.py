@@ -571,7 +571,9 @@ def _npz_pick(path, archive, key):
 
 def _read_images(path, target, opts, base_dir):
     files, labels, class_names, size, mode = image_files(path, opts)
-    x = np.stack([decode_image(file, size, mode) for file in files])
+    x = np.empty((len(files), 1 if mode == "L" else 3, size, size), np.uint8)
+    for file, row in zip(files, x, strict=True):  # decoded into one array: no per-image copies
+        decode_image(file, size, mode, row)
     return _data(path.name, "classification", x, np.array(labels, np.int64), class_names)
 
 
@@ -600,18 +602,28 @@ def image_files(path, opts):
     return found, labels, [p.name for p in classes], size, mode
 
 
-def decode_image(file, size, mode):
-    """One image as uint8 pixels, channels first (1 or 3 × size × size). The training loop
-    scales them to [0, 1] on the device, batch by batch (a quarter of float32's memory)."""
+def decode_image(file, size, mode, out=None):
+    """One image as uint8 pixels, channels first (1 or 3 × size × size), written into `out`
+    when given (a C×size×size uint8 array) and returned. The training loop scales them to
+    [0, 1] on the device, batch by batch (a quarter of float32's memory)."""
     from PIL import Image  # Pillow is only needed for image folders
 
     try:
         with Image.open(file) as img:
-            img = img.convert(mode).resize((size, size), Image.Resampling.BILINEAR)
+            # NOTE: convert and resize are skipped when they would change nothing (the same
+            # pixels, without two copies of each image).
+            if img.mode != mode:
+                img = img.convert(mode)
+            if img.size != (size, size):
+                img = img.resize((size, size), Image.Resampling.BILINEAR)
             pixels = np.asarray(img, dtype=np.uint8)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
         raise ValueError(f"{file}: not a readable image ({err})") from None
-    return pixels[None] if pixels.ndim == 2 else pixels.transpose(2, 0, 1)
+    pixels = pixels[None] if pixels.ndim == 2 else pixels.transpose(2, 0, 1)
+    if out is None:
+        return pixels
+    out[...] = pixels
+    return out
 
 
 # --- MNIST-format IDX files ---------------------------------------------------------------------

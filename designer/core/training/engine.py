@@ -83,6 +83,10 @@ def train(
         yield failed
     finally:
         torch.set_num_threads(threads)
+        for name in ("x_train", "x_test", "x_val"):  # streamed images: stop their workers
+            close = getattr(getattr(data, name, None), "close", None)
+            if callable(close):
+                close()
 
 
 def train_project(

@@ -11,7 +11,6 @@ needs only torch and keeps lines within 88 columns.
 
 import contextlib
 import math
-import os
 import time
 
 import torch
@@ -259,47 +258,6 @@ def to_float(xb: torch.Tensor) -> torch.Tensor:
     return xb.float().div_(255) if xb.dtype == torch.uint8 else xb
 
 
-class StreamedImages(torch.utils.data.Dataset):
-    """Image files too large for the memory budget: DataLoader workers decode them with
-    Pillow batch by batch (into pinned memory for CUDA), in the epoch's order. Decoding is
-    the pipeline's (convert, bilinear resize, uint8), so the batches equal the in-memory
-    ones. A slice decodes those samples at once (the dry run)."""
-
-    def __init__(self, files, size: int, mode: str, workers: int | None = None):
-        self.files, self.size, self.mode = [str(f) for f in files], size, mode
-        self.shape = (len(self.files), 1 if mode == "L" else 3, size, size)
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-        self.workers = min(4, cores) if workers is None else workers
-        self.device = torch.device("cpu")
-
-    def __len__(self) -> int:
-        return len(self.files)
-
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return torch.stack([self[j] for j in range(*i.indices(len(self)))])
-        from PIL import Image
-
-        with Image.open(self.files[i]) as img:
-            img = img.convert(self.mode).resize((self.size, self.size), Image.BILINEAR)
-            pixels = torch.frombuffer(bytearray(img.tobytes()), dtype=torch.uint8)
-        return pixels.view(self.size, self.size, -1).permute(2, 0, 1).contiguous()
-
-    def batches(self, order: torch.Tensor, batch_size: int, steps: int):
-        """uint8 batches of x[order], `steps` of them, on self.device."""
-        size = batch_size
-        chunks = [order[i * size : (i + 1) * size].tolist() for i in range(steps)]
-        loader = torch.utils.data.DataLoader(
-            self,
-            batch_sampler=chunks,
-            num_workers=self.workers,
-            pin_memory=self.device.type == "cuda",
-            prefetch_factor=4 if self.workers else None,
-        )
-        for xb in loader:
-            yield xb.to(self.device, non_blocking=True)
-
-
 IMAGENET = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))  # mean, std per channel
 
 
@@ -371,10 +329,11 @@ def colour_jitter(xb: torch.Tensor, aug: dict) -> torch.Tensor:
 
 def batches(x, order, batch_size: int, steps: int, settings=None, training=False):
     """The float inputs of each step: slices of x[order] for data held in memory (one
-    gather, views after), DataLoader batches for StreamedImages; augmented as the
+    gather, views after), the batches a streamed dataset delivers (anything with a
+    `batches` method: images decoded from disk while training); augmented as the
     settings say."""
     settings = settings or {}
-    if isinstance(x, StreamedImages):
+    if hasattr(x, "batches"):
         for xb in x.batches(order.cpu(), batch_size, steps):
             yield augment(to_float(xb), settings, training)
         return
@@ -387,9 +346,9 @@ def batches(x, order, batch_size: int, steps: int, settings=None, training=False
 def as_inputs(x, device) -> torch.Tensor:
     """An array of samples as a tensor on `device` (float64 becomes float32); streamed
     images stay on disk and deliver their batches to `device`."""
-    if isinstance(x, StreamedImages):
+    if hasattr(x, "batches"):
         x.device = torch.device(device)
-        return x  # type: ignore[return-value]  # indexed and sliced like a tensor
+        return x  # indexed and sliced like a tensor
     xt = torch.as_tensor(x)
     return (xt.float() if xt.dtype == torch.float64 else xt).contiguous().to(device)
 
