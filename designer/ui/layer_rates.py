@@ -35,7 +35,7 @@ def trainable_layers(graph, analysis) -> list[tuple[str, str, int, bool]]:
 
     try:
         source = generate(graph, "Net", analysis)
-    except NetcanvasError:
+    except NetcanvasError:  # a graph codegen refuses (an error on the canvas): no rows
         return []
     rows = []
     for node_id in analysis.order:

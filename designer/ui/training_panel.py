@@ -202,7 +202,8 @@ class TrainingPanel(QWidget):
 
         config = self.document.project.training
         device = device_kind(config.device, available_devices())
-        text = graph_plan(self.document.graph, self.document.analysis, size, config, device)
+        doc = self.document  # the whole model, whichever block level the canvas shows
+        text = graph_plan(doc.model_graph, doc.model_analysis, size, config, device)
         self.memory.setText(_capitalised(text.text()))
 
     def _data_changed(self, name: str = "") -> None:
@@ -212,7 +213,8 @@ class TrainingPanel(QWidget):
         self.update_plan()
 
     def _graph_changed(self) -> None:
-        self.rates.set_layers(trainable_layers(self.document.graph, self.document.analysis))
+        doc = self.document  # the whole model's top-level layers and blocks
+        self.rates.set_layers(trainable_layers(doc.model_graph, doc.model_analysis))
         self.update_plan()
 
     def _suggest_normalisation(self) -> None:

@@ -15,7 +15,6 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 
 from designer.core.errors import first_line
 from designer.core.project import Project
-from designer.core.training.memory import DataSize
 from designer.core.training.events import (
     BatchEnd,
     Control,
@@ -24,6 +23,7 @@ from designer.core.training.events import (
     Finished,
     Started,
 )
+from designer.core.training.memory import DataSize
 
 
 def snapshot(project: Project) -> Project:
