@@ -140,6 +140,26 @@ def test_window_attention_models_round_trip_same_graph_same_outputs(
 
 
 @needs_tv
+def test_cli_import_of_a_swin_file_reopens_with_its_weights_and_the_same_outputs(tmp_path):
+    path = tmp_path / "swin.py"
+    path.write_text(
+        "import torch\nfrom torchvision.models import swin_transformer as swin\n\n\n"
+        "def make():\n    torch.manual_seed(3)\n"
+        "    return swin.SwinTransformer([4, 4], 16, [2, 2], [2, 4], [4, 4], num_classes=10)\n",
+        "utf-8",
+    )
+    out = tmp_path / "swin.netcanvas"
+    assert main(["import", f"{path}:make", "-o", str(out), "--input-shape", "3x32x32"]) == 0
+    project = load_project(out)
+    model = load_module(generate(project.graph, project.name)).make_model()
+    load_weights(model, out.with_suffix(".safetensors"))  # the index buffers travel too
+    reference = import_model(f"{path}:make", (3, 32, 32)).original
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        assert (model.eval()(x) - reference.eval()(x)).abs().max().item() <= 1e-5
+
+
+@needs_tv
 def test_resnet18_export_has_basic_block_classes_keys_like_torchvision_and_is_ruff_clean(tmp_path):
     result = import_model("torchvision:resnet18", (3, 64, 64))
     text = generate(result.project.graph, "resnet18").text
