@@ -129,10 +129,17 @@ def load_pretrained(
     state = model.state_dict()
     report = LoadReport()
     chosen = {}
+    consumed: set[str] = set()
     for key, want in state.items():
         if roots is not None and not _under(key, roots):
             continue
         got = mapped.get(key)
+        if got is None and key.endswith(".weight") and key not in mapped:
+            # NOTE: a raw parameter of the original (ConvNeXt's `layer_scale`, ViT's
+            # `class_token`) is a layer here, holding it as `.weight`: the bare name is it.
+            got = mapped.get(key.removesuffix(".weight"))
+            if got is not None:
+                consumed.add(key.removesuffix(".weight"))
         if got is None:
             report.missing.append(key)
         elif tuple(got.shape) != tuple(want.shape):
@@ -140,7 +147,7 @@ def load_pretrained(
         else:
             chosen[key] = got
             report.matched.append(key)
-    report.unused = sorted(k for k in mapped if k not in state)
+    report.unused = sorted(k for k in mapped if k not in state and k not in consumed)
     with torch.no_grad():
         for key, value in chosen.items():
             state[key].copy_(value.to(state[key].dtype))

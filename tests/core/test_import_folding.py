@@ -157,3 +157,30 @@ def test_layer_scale_and_position_embedding_of_a_hand_written_module_round_trip(
     names = {n.name: n.type_id for n in first.project.graph.nodes.values()}
     assert names["pos"] == "position_embedding" and names["scale"] == "layer_scale"
     assert first.project.graph.by_name("scale").params["init"] == 0.5
+
+
+def test_torchvision_checkpoints_load_by_name_raw_parameters_included():
+    """A torchvision state_dict (ImageNet weights, Load Weights…) fits the imported model: its
+    bare `layer_scale` / `class_token` / `pos_embedding` are the layers' `.weight`."""
+    from designer.core.importer.tv import torchvision_models
+    from designer.core.pretrained import load_pretrained
+
+    tv = torchvision_models()
+    from torchvision.models.vision_transformer import VisionTransformer
+
+    for model, shape in (
+        (tv.convnext_tiny(), (3, 32, 32)),
+        (
+            VisionTransformer(32, 16, num_layers=1, num_heads=2, hidden_dim=16, mlp_dim=32),
+            (3, 32, 32),
+        ),
+    ):
+        imported = import_module(model, shape, "net").model
+        torch.manual_seed(1)
+        donor = {k: torch.randn_like(v) for k, v in model.state_dict().items()}
+        report = load_pretrained(imported, donor)
+        assert len(report.matched) == len(donor) and not report.missing and not report.unused
+        model.load_state_dict(donor)
+        x = torch.randn(2, *shape)
+        with torch.no_grad():
+            assert (imported.eval()(x) - model.eval()(x)).abs().max().item() <= 1e-5
