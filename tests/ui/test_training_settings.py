@@ -214,3 +214,12 @@ def test_the_memory_plan_is_shown_before_start_and_follows_the_settings(
     doc.set_frozen([doc.graph.by_name("linear2").id], True)  # the big first layer
     qtbot.waitUntil(lambda: "gradients 0.1 kB" in shown.text(), timeout=TIMEOUT)  # 18 left
     assert "weights 384.1 kB" in shown.text()  # frozen weights are still held
+
+    # Another dataset (the built-in iris table): the plan weighs it, and pictures' settings go.
+    picker = panel.dataset
+    assert panel.augment_section.isVisible()
+    with qtbot.waitSignal(picker.preview_ready, timeout=TIMEOUT):
+        picker.source.setCurrentIndex(picker.source.findData("builtin"))
+        picker.source.activated.emit(picker.source.currentIndex())
+    qtbot.waitUntil(lambda: "data 3.5 kB (in memory)" in shown.text(), timeout=TIMEOUT)
+    assert not panel.augment_section.isVisible()  # 150 × 4 float32 + 150 int64 labels
