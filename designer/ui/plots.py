@@ -36,6 +36,7 @@ from designer.ui import plain
 
 REDRAW_MS = 100  # one plot redrawn per tick: 10 plot redraws a second at most
 MAX_PAUSE_MS = 1000  # however slow painting is, a plot is at most a second behind
+PLOT_ASPECT = 1.2  # the shape of one plot the curves' arrangement aims at (width / height)
 EMA_BETA = 0.6  # memory of the smoothed batch loss; reports are already means of a few steps
 
 # NOTE: mid-lightness colours that keep their contrast on both white and near-black backgrounds.
@@ -356,8 +357,11 @@ class TrainingPlots(QWidget):
             self._layout.addWidget(plot, 1)
 
     def resizeEvent(self, event) -> None:
-        # Side by side in a wide dock (bottom), stacked in a tall one (side).
-        wide = event.size().width() > 1.6 * event.size().height()
+        # Side by side in a wide dock (bottom), stacked in a tall one (side): whichever gives
+        # each of the three plots a shape nearer PLOT_ASPECT (width / height). At 1400×900 the
+        # curves area is about 690×470: stacked, each plot was a 150-pixel-high strip.
+        size = event.size()
+        wide = size.width() > PLOT_ASPECT * size.height()
         direction = QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom
         if self._layout.direction() != direction:
             self._layout.setDirection(direction)

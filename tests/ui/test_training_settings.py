@@ -223,3 +223,19 @@ def test_the_memory_plan_is_shown_before_start_and_follows_the_settings(
         picker.source.activated.emit(picker.source.currentIndex())
     qtbot.waitUntil(lambda: "data 3.5 kB (in memory)" in shown.text(), timeout=TIMEOUT)
     assert not panel.augment_section.isVisible()  # 150 × 4 float32 + 150 int64 labels
+
+
+def test_the_three_curves_sit_side_by_side_unless_the_dock_is_tall(qtbot):
+    from PySide6.QtWidgets import QBoxLayout
+
+    from designer.ui.plots import TrainingPlots
+
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    plots.show()
+    plots.resize(690, 470)  # the curves area of the Train perspective at 1400×900
+    qtbot.waitUntil(lambda: plots.width() == 690)
+    assert plots._layout.direction() == QBoxLayout.Direction.LeftToRight
+    assert min(p.height() for p in plots.plots) > 400  # not three 150-pixel strips
+    plots.resize(400, 900)  # a side dock
+    qtbot.waitUntil(lambda: plots._layout.direction() == QBoxLayout.Direction.TopToBottom)
