@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "diff",
     "search",
     "import",
+    "backbones",
     "check",
     "lr_find",
     "evaluate",

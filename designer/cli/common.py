@@ -49,3 +49,12 @@ def diagnostic(project, d) -> str:
 
 def num(v: float) -> str:
     return f"{v:,}" if isinstance(v, int) else f"{v:.4g}"
+
+
+def download_line(file: str, done: int, total: int | None) -> None:
+    """A download's progress, one line on stderr rewritten in place (downloads' progress)."""
+    import sys
+
+    shown = f"{done / 2**20:.1f}" + (f" of {total / 2**20:.1f}" if total else "")
+    end = "\n" if total and done >= total else ""
+    print(f"\rdownloading {file}: {shown} MB", end=end, file=sys.stderr, flush=True)

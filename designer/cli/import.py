@@ -28,14 +28,12 @@ def add_arguments(p) -> None:
 
 
 def parse_shape(text: str) -> tuple[int, ...]:
-    parts = text.lower().replace("×", "x").replace(",", "x").split("x")
+    from designer.core.importer import parse_input_shape
+
     try:
-        shape = tuple(int(p) for p in parts if p.strip())
-    except ValueError:
-        raise UsageError(f"--input-shape {text!r}: expected sizes like 3x224x224") from None
-    if not shape or any(d < 1 for d in shape):
-        raise UsageError(f"--input-shape {text!r}: expected sizes ≥ 1 like 3x224x224")
-    return shape
+        return parse_input_shape(text)
+    except ValueError as e:
+        raise UsageError(f"--input-shape {text!r}: {e}") from None
 
 
 def run(args) -> int:

@@ -160,13 +160,7 @@ def parse_settings(items: list[str]) -> dict:
 
 def _show_downloads() -> None:
     """A progress line on stderr while a built-in dataset (MNIST, ...) downloads."""
-    import sys
-
+    from designer.cli.common import download_line
     from designer.core.data import downloads
 
-    def show(file: str, done: int, total: int | None) -> None:
-        shown = f"{done / 2**20:.1f}" + (f" of {total / 2**20:.1f}" if total else "")
-        end = "\n" if total and done >= total else ""
-        print(f"\rdownloading {file}: {shown} MB", end=end, file=sys.stderr, flush=True)
-
-    downloads.progress_hook = show
+    downloads.progress_hook = download_line

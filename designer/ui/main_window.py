@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from designer.core.project import EXTENSION, Project
 from designer.ui.autosave import IDLE_CHOICES_MS, IDLE_MS, SETTING, AutoSaver
+from designer.ui.backbone_actions import BackboneActions
 from designer.ui.block_actions import BlockActions
 from designer.ui.breadcrumb import Breadcrumb
 from designer.ui.canvas.view import CanvasView
@@ -355,6 +356,11 @@ class MainWindow(QMainWindow):
         # A layer's right-click menu: freezing, weights, blocks.
         self.canvas.node_actions = [*self.transfer.actions, None, *self.blocks.actions]
         self.inspector.weights_line = lambda node: weights_line(self._training_panel, node)
+        self.backbones = BackboneActions(self)  # the palette's Backbones, dropped or added
+        self.canvas.backbone_dropped.connect(self.backbones.request)
+        self.palette_widget.backbone_requested.connect(
+            lambda name: self.backbones.request(name, self.canvas.visible_center())
+        )
 
         view = bar.addMenu("&View")
         self._action(view, "Zoom &In", lambda: self.canvas.zoom_by(1.25), std.ZoomIn)

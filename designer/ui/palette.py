@@ -1,4 +1,5 @@
-"""The layer palette: layers grouped by category, filtered as you type, dragged onto the canvas."""
+"""The layer palette: layers grouped by category, filtered as you type, dragged onto the canvas;
+then the pretrained backbones (core.backbones' list), imported as blocks when dropped."""
 
 from __future__ import annotations
 
@@ -15,13 +16,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from designer.core.backbones import BACKBONES, Backbone
 from designer.core.layers import registry
 from designer.core.layers.spec import LayerSpec
 from designer.resources import resource_path
 from designer.ui.canvas.colors import category_color
-from designer.ui.canvas.view import MIME_TYPE
+from designer.ui.canvas.view import BACKBONE_MIME, MIME_TYPE
 
 TYPE_ROLE = Qt.ItemDataRole.UserRole
+BACKBONE_ROLE = Qt.ItemDataRole.UserRole + 1
+BACKBONES_TITLE = "Backbones"
 
 
 def category_slug(category: str) -> str:
@@ -57,22 +61,46 @@ def layer_tooltip(spec: LayerSpec) -> str:
     return "<br>".join(lines)
 
 
+def backbone_tooltip(backbone: Backbone) -> str:
+    """What dropping the backbone does, and whether torchvision (which it needs) is here."""
+    import importlib.util
+
+    lines = [
+        f"<b>{backbone.title}</b> (torchvision)",
+        backbone.doc,
+        "Drop it on the canvas: its architecture arrives as blocks, optionally with its "
+        f"ImageNet weights ({backbone.megabytes:.0f} MB, downloaded once into the cache).",
+    ]
+    if importlib.util.find_spec("torchvision") is None:
+        lines.append("<i>Needs torchvision, which is not installed: "
+                     "pip install 'netcanvas[torchvision]'</i>")  # fmt: skip
+    return "<br>".join(lines)
+
+
+def _mime_of(item: QTreeWidgetItem | None) -> QMimeData | None:
+    if item is None:
+        return None
+    if item.data(0, BACKBONE_ROLE):
+        return Palette.backbone_mime(item.data(0, BACKBONE_ROLE))
+    return Palette.mime_for(item.data(0, TYPE_ROLE)) if item.data(0, TYPE_ROLE) else None
+
+
 class _Tree(QTreeWidget):
-    """Starts a drag with the palette mime type (payload: the type id)."""
+    """Starts a drag with the palette mime type (payload: the type id, or a backbone name)."""
 
     def mimeTypes(self) -> list[str]:  # noqa: N802
-        return [MIME_TYPE]
+        return [MIME_TYPE, BACKBONE_MIME]
 
     def mimeData(self, items: list[QTreeWidgetItem]) -> QMimeData:  # noqa: N802
-        return Palette.mime_for(items[0].data(0, TYPE_ROLE) or "") if items else QMimeData()
+        return (_mime_of(items[0]) if items else None) or QMimeData()
 
     def startDrag(self, actions: Qt.DropAction) -> None:  # noqa: N802
         item = self.currentItem()
-        type_id = item.data(0, TYPE_ROLE) if item else None
-        if not type_id:
+        mime = _mime_of(item)
+        if item is None or mime is None:
             return
         drag = QDrag(self)
-        drag.setMimeData(Palette.mime_for(type_id))
+        drag.setMimeData(mime)
         drag.setPixmap(item.icon(0).pixmap(24, 24))
         drag.exec(Qt.DropAction.CopyAction)
 
@@ -82,6 +110,7 @@ class Palette(QWidget):
     the filter box, for the first match."""
 
     add_requested = Signal(str)  # type id
+    backbone_requested = Signal(str)  # backbone name (double-click)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -100,6 +129,7 @@ class Palette(QWidget):
         layout.addWidget(self.tree)
         self.categories: dict[str, QTreeWidgetItem] = {}
         self.layers: dict[str, QTreeWidgetItem] = {}
+        self.backbones: dict[str, QTreeWidgetItem] = {}
         self._populate()
         self.filter_edit.textChanged.connect(self.set_filter)
         self.tree.itemDoubleClicked.connect(self._activated)
@@ -114,17 +144,19 @@ class Palette(QWidget):
         mime.setText(type_id)
         return mime
 
+    @staticmethod
+    def backbone_mime(name: str) -> QMimeData:
+        """The drag payload for backbone `name`."""
+        mime = QMimeData()
+        mime.setData(BACKBONE_MIME, name.encode("utf-8"))
+        mime.setText(name)
+        return mime
+
     def _populate(self) -> None:
         for spec in registry.palette_specs():
             group = self.categories.get(spec.category)
             if group is None:
-                group = QTreeWidgetItem(self.tree, [spec.category])
-                group.setIcon(0, category_icon(spec.category))
-                group.setFlags(Qt.ItemFlag.ItemIsEnabled)
-                font = group.font(0)
-                font.setBold(True)
-                group.setFont(0, font)
-                self.categories[spec.category] = group
+                group = self.categories[spec.category] = self._group(spec.category)
             item = QTreeWidgetItem(group, [spec.title])
             item.setData(0, TYPE_ROLE, spec.type_id)
             item.setIcon(0, group.icon(0))
@@ -135,7 +167,29 @@ class Palette(QWidget):
                 | Qt.ItemFlag.ItemIsDragEnabled
             )
             self.layers[spec.type_id] = item
+        group = self._group(BACKBONES_TITLE)
+        self.backbone_group = group
+        for backbone in BACKBONES.values():
+            item = QTreeWidgetItem(group, [backbone.title])
+            item.setData(0, BACKBONE_ROLE, backbone.name)
+            item.setIcon(0, group.icon(0))
+            item.setToolTip(0, backbone_tooltip(backbone))
+            item.setFlags(
+                Qt.ItemFlag.ItemIsEnabled
+                | Qt.ItemFlag.ItemIsSelectable
+                | Qt.ItemFlag.ItemIsDragEnabled
+            )
+            self.backbones[backbone.name] = item
         self.tree.expandAll()
+
+    def _group(self, title: str) -> QTreeWidgetItem:
+        group = QTreeWidgetItem(self.tree, [title])
+        group.setIcon(0, category_icon(title))
+        group.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        font = group.font(0)
+        font.setBold(True)
+        group.setFont(0, font)
+        return group
 
     def set_filter(self, text: str) -> None:
         """Show layers whose title, type id or doc contains `text`; expand groups with matches."""
@@ -151,6 +205,14 @@ class Palette(QWidget):
                 shown += match
             group.setHidden(shown == 0)
             group.setExpanded(shown > 0)
+        shown = 0
+        for backbone in BACKBONES.values():
+            hay = f"{backbone.title} {backbone.name} {backbone.doc} backbone pretrained".lower()
+            match = not needle or needle in hay
+            self.backbones[backbone.name].setHidden(not match)
+            shown += match
+        self.backbone_group.setHidden(shown == 0)
+        self.backbone_group.setExpanded(shown > 0)
 
     def visible_type_ids(self) -> list[str]:
         return [
@@ -168,3 +230,5 @@ class Palette(QWidget):
         type_id = item.data(0, TYPE_ROLE)
         if type_id:
             self.add_requested.emit(type_id)
+        elif item.data(0, BACKBONE_ROLE):
+            self.backbone_requested.emit(item.data(0, BACKBONE_ROLE))

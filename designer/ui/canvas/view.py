@@ -36,9 +36,14 @@ from designer.ui.canvas.scene import CanvasScene
 from designer.ui.document import Document
 
 MIME_TYPE = "application/x-netcanvas-layer"
+BACKBONE_MIME = "application/x-netcanvas-backbone"  # payload: a name in core.backbones
 MIN_ZOOM, MAX_ZOOM = 0.05, 4.0
 LEGIBLE_PX = 9.0  # a card name at least this tall on screen counts as readable
 EXTENT = 100_000.0  # the scene rect: room to pan anywhere
+
+
+def _ours(mime) -> bool:
+    return mime.hasFormat(MIME_TYPE) or mime.hasFormat(BACKBONE_MIME)
 
 
 def accepting(shape) -> list[str]:
@@ -65,6 +70,7 @@ class CanvasView(QGraphicsView):
 
     zoom_changed = Signal(float)
     minimap_toggled = Signal(bool)
+    backbone_dropped = Signal(str, QPointF)  # backbone name, scene position
 
     def __init__(
         self, document: Document, parent: QWidget | None = None, direction: Direction = "TB"
@@ -411,19 +417,24 @@ class CanvasView(QGraphicsView):
 
     # -- drops from the palette ---------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
-        if event.mimeData().hasFormat(MIME_TYPE):
+        if _ours(event.mimeData()):
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802
-        if event.mimeData().hasFormat(MIME_TYPE):
+        if _ours(event.mimeData()):
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
         mime = event.mimeData()
+        if mime.hasFormat(BACKBONE_MIME):  # the window imports it (a dialog, a download)
+            name = bytes(mime.data(BACKBONE_MIME).data()).decode("utf-8", "replace").strip()
+            event.acceptProposedAction()
+            self.backbone_dropped.emit(name, self.mapToScene(event.position().toPoint()))
+            return
         if not mime.hasFormat(MIME_TYPE):
             event.ignore()
             return
@@ -468,7 +479,11 @@ class CanvasView(QGraphicsView):
 
     def add_at_center(self, type_id: str) -> str | None:
         """Add a layer in the middle of what the view shows."""
-        return self.add_at(type_id, self.mapToScene(self.viewport().rect().center()))
+        return self.add_at(type_id, self.visible_center())
+
+    def visible_center(self) -> QPointF:
+        """The scene point in the middle of what the view shows."""
+        return self.mapToScene(self.viewport().rect().center())
 
     def _added(self, node_id: str | None) -> str | None:
         if node_id is None:
