@@ -145,7 +145,7 @@ class BackboneActions(QObject):
         dialog.setMinimumDuration(0)
         dialog.setAutoClose(False)
         dialog.setAutoReset(False)
-        dialog.canceled.connect(job.cancel.set)
+        dialog.canceled.connect(self.cancel)
         self.progress = dialog
         job.progress.connect(self._on_progress)
         job.importing.connect(lambda: self._on_importing(title))
@@ -155,8 +155,11 @@ class BackboneActions(QObject):
         return True
 
     def cancel(self) -> None:
+        """The progress dialog's Cancel: the download stops at its next chunk."""
+        if self.job is not None:
+            self.job.cancel.set()
         if self.progress is not None:
-            self.progress.cancel()
+            self.progress.setLabelText("Cancelling…")
 
     # -- job signals -----------------------------------------------------------------------
     def _on_progress(self, done: int, total: int) -> None:
