@@ -9,6 +9,7 @@ records that its layers are pretrained from that file.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from designer.cli.common import UsageError, download_line, new_file
 
@@ -86,15 +87,16 @@ def _make(args) -> int:
     )
     project = loaded.result.project
     project.name = fit_name(out.stem) or project.name
-    state = {k: v.detach().cpu().contiguous() for k, v in loaded.result.model.state_dict().items()}
+    model: Any = loaded.result.model  # an nn.Module
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     origins = for_state(state, FRESH_ORIGIN)
-    if loaded.weights is not None:
+    if loaded.weights is not None and loaded.report is not None:
         origins.update(for_state(loaded.report.matched, pretrained(loaded.weights.name)))
     project.weight_origins = origins
     notes = save_pair(project, out, state)
     g = project.graph
     said = [f"{args.name}: {len(g.nodes)} nodes, {len(g.blocks)} block definitions"]
-    if loaded.report is not None:
+    if loaded.weights is not None and loaded.report is not None:
         said.append(f"ImageNet weights from {loaded.weights}: {loaded.report.summary()}")
     if loaded.head is not None:
         said.append(f"new head: {loaded.head} has {args.classes} outputs (fresh)")

@@ -12,8 +12,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from designer.core.errors import NetcanvasError
+
+if TYPE_CHECKING:
+    from designer.core.importer.api import ImportResult
+    from designer.core.pretrained import LoadReport
 
 # NOTE: designer.core.data.downloads (numpy) is imported where it is used: the palette reads
 # BACKBONES at start-up, before the window's first paint.
@@ -156,9 +161,9 @@ class Loaded:
     """A backbone as a project: the import (graph, blocks, model) and, when pretrained, the
     weights file and what loading it did."""
 
-    result: object  # ImportResult
+    result: ImportResult
     weights: Path | None = None
-    report: object = None  # LoadReport
+    report: LoadReport | None = None
     head: str | None = None  # the layer given `classes` outputs
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QPointF, Qt, QThread, Signal
 from PySide6.QtWidgets import (
@@ -31,6 +32,9 @@ from PySide6.QtWidgets import (
 from designer.core.backbones import BACKBONES, DownloadCancelled
 from designer.core.errors import NetcanvasError, first_line
 from designer.ui.commands import Command
+
+if TYPE_CHECKING:
+    from designer.core.importer.api import ImportResult
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,7 @@ class InsertCommand(Command):
 @dataclass
 class _Outcome:
     weights: Path | None = None
-    result: object = None  # ImportResult
+    result: ImportResult | None = None
     head: str | None = None  # the layer given `classes` outputs
     error: BaseException | None = None
 
@@ -200,7 +204,8 @@ class BackboneActions(QObject):
         from designer.core.layout import free_offset, node_rect
         from designer.core.merge import insertion
 
-        imported = out.result.project.graph  # type: ignore[attr-defined]
+        assert out.result is not None  # the job succeeded
+        imported = out.result.project.graph
         nodes = list(imported.nodes.values())
         anchor = self._pos or QPointF(0.0, 0.0)
         left = min((n.pos[0] for n in nodes), default=0.0)
@@ -249,7 +254,7 @@ class BackboneActions(QObject):
         for node in self.document.graph.ends("input"):
             shape = tuple(node.params.get("shape") or ())
             if len(shape) == 3:
-                return shape  # type: ignore[return-value]
+                return shape
         return (3, 224, 224)
 
     def _show_error(self, title: str, text: str) -> None:
