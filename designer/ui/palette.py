@@ -77,6 +77,18 @@ def backbone_tooltip(backbone: Backbone) -> str:
     return "<br>".join(lines)
 
 
+def _item(group: QTreeWidgetItem, title: str, role, value: str, tip: str) -> QTreeWidgetItem:
+    """A draggable entry of `group` carrying `value` under `role`."""
+    item = QTreeWidgetItem(group, [title])
+    item.setData(0, role, value)
+    item.setIcon(0, group.icon(0))
+    item.setToolTip(0, tip)
+    item.setFlags(
+        Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
+    )
+    return item
+
+
 def _mime_of(item: QTreeWidgetItem | None) -> QMimeData | None:
     if item is None:
         return None
@@ -137,49 +149,29 @@ class Palette(QWidget):
         self.setFocusProxy(self.filter_edit)
 
     @staticmethod
-    def mime_for(type_id: str) -> QMimeData:
+    def mime_for(type_id: str, kind: str = MIME_TYPE) -> QMimeData:
         """The drag payload for `type_id` (what the canvas accepts)."""
         mime = QMimeData()
-        mime.setData(MIME_TYPE, type_id.encode("utf-8"))
+        mime.setData(kind, type_id.encode("utf-8"))
         mime.setText(type_id)
         return mime
 
     @staticmethod
     def backbone_mime(name: str) -> QMimeData:
         """The drag payload for backbone `name`."""
-        mime = QMimeData()
-        mime.setData(BACKBONE_MIME, name.encode("utf-8"))
-        mime.setText(name)
-        return mime
+        return Palette.mime_for(name, BACKBONE_MIME)
 
     def _populate(self) -> None:
         for spec in registry.palette_specs():
             group = self.categories.get(spec.category)
             if group is None:
                 group = self.categories[spec.category] = self._group(spec.category)
-            item = QTreeWidgetItem(group, [spec.title])
-            item.setData(0, TYPE_ROLE, spec.type_id)
-            item.setIcon(0, group.icon(0))
-            item.setToolTip(0, layer_tooltip(spec))
-            item.setFlags(
-                Qt.ItemFlag.ItemIsEnabled
-                | Qt.ItemFlag.ItemIsSelectable
-                | Qt.ItemFlag.ItemIsDragEnabled
-            )
-            self.layers[spec.type_id] = item
-        group = self._group(BACKBONES_TITLE)
-        self.backbone_group = group
-        for backbone in BACKBONES.values():
-            item = QTreeWidgetItem(group, [backbone.title])
-            item.setData(0, BACKBONE_ROLE, backbone.name)
-            item.setIcon(0, group.icon(0))
-            item.setToolTip(0, backbone_tooltip(backbone))
-            item.setFlags(
-                Qt.ItemFlag.ItemIsEnabled
-                | Qt.ItemFlag.ItemIsSelectable
-                | Qt.ItemFlag.ItemIsDragEnabled
-            )
-            self.backbones[backbone.name] = item
+            tip = layer_tooltip(spec)
+            self.layers[spec.type_id] = _item(group, spec.title, TYPE_ROLE, spec.type_id, tip)
+        group = self.backbone_group = self._group(BACKBONES_TITLE)
+        for b in BACKBONES.values():
+            tip = backbone_tooltip(b)
+            self.backbones[b.name] = _item(group, b.title, BACKBONE_ROLE, b.name, tip)
         self.tree.expandAll()
 
     def _group(self, title: str) -> QTreeWidgetItem:
