@@ -216,3 +216,18 @@ def test_the_dialog_offers_pretrained_weights_and_a_new_head(qtbot, window):
     assert (
         dialog.result() == 0 and dialog.error.text() == "Input shape: expected sizes like 3x224x224"
     )
+
+
+def test_offline_the_app_says_so_in_one_line(qtbot, window):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on: what offline looks like
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    window.backbones.mirrors["resnet50"] = f"http://127.0.0.1:{port}/resnet50-11ad3fa6.pth"
+    window.backbones.ask = lambda name: BackboneOptions((3, 32, 32), pretrained=True)
+    with qtbot.waitSignal(window.backbones.finished, timeout=TIMEOUT):
+        assert window.backbones.request("resnet50")
+    (text,) = window.errors
+    assert text.startswith("resnet50: cannot download resnet50-11ad3fa6.pth (offline?")
+    assert "\n" not in text and window.document.graph.nodes == {}
