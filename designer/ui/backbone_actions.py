@@ -233,8 +233,11 @@ class BackboneActions(QObject):
             try:
                 report = panel.load_pretrained(out.weights, edit.prefixes, ids)
                 said.append(f"ImageNet weights: {report.summary()}")
-            except NetcanvasError as err:
-                said.append(f"ImageNet weights not loaded: {err}")
+            except NetcanvasError as err:  # e.g. another part of the graph is unfinished
+                said.append(
+                    f"ImageNet weights not loaded ({err}); they are in {out.weights}: "
+                    "Model ▸ Load Weights… once the graph is complete"
+                )
         if out.head:
             first, _, rest = out.head.partition(".")
             shown = edit.renamed.get(first, first) + (f".{rest}" if rest else "")
