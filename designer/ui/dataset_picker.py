@@ -6,6 +6,8 @@ thumbnails for images) loads the dataset in a short-lived QThread so the panel n
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -74,22 +76,41 @@ def image_of(sample: np.ndarray) -> np.ndarray | None:
     return np.ascontiguousarray((scaled * 255).astype(np.uint8))
 
 
+class _AsArrays:
+    """A streamed split as the preview reads it: its shape, and numpy arrays when sliced."""
+
+    def __init__(self, streamed):
+        self.streamed, self.shape = streamed, tuple(streamed.shape)
+
+    def __len__(self) -> int:
+        return len(self.streamed)
+
+    def __getitem__(self, index):
+        return self.streamed[index].numpy()
+
+
 class _PreviewLoader(QObject):
     loaded = Signal(object, object)  # Preview, DataSize (for the memory plan)
     failed = Signal(str)
 
-    def __init__(self, config: DataConfig, base_dir: Path | None):
+    def __init__(self, config: DataConfig, base_dir: Path | None, budget: int | None = None):
         super().__init__()
         self.config = DataConfig(**{**config.__dict__, "options": dict(config.options)})
         self.base_dir = base_dir
+        self.budget = budget
 
     def run(self) -> None:
         try:
             from designer.core.data import load_dataset, preview
             from designer.core.training.memory import data_size
 
-            data = load_dataset(self.config, self.base_dir)
+            # A folder over the memory budget is not decoded: the few shown pictures are.
+            data = load_dataset(self.config, self.base_dir, self.budget)
             size = data_size(data, images=self.config.source == "images")
+            # Where it lives is weighed again against each later budget (the memory plan).
+            size = dataclasses.replace(size, streamed=False)
+            if hasattr(data.x_train, "batches"):  # streamed: show decoded pictures as arrays
+                data = dataclasses.replace(data, x_train=_AsArrays(data.x_train))
             self.loaded.emit(preview(data, PREVIEW_ROWS), size)
         except Exception as err:  # noqa: BLE001 - a preview must never crash the panel
             self.failed.emit(first_line(err))
@@ -116,6 +137,9 @@ class DatasetPicker(QWidget):
         # Whether a preview may load now: while the picker is shown, or (set by the training
         # panel) while the panel is, so that its memory plan knows the data on any tab.
         self.showing = self.isVisible
+        # The memory budget (bytes) of the run, or None: an image folder over it streams, so
+        # its preview decodes only the pictures it shows (set by the training panel).
+        self.budget: Callable[[], int | None] = lambda: None
 
         self.source = QComboBox()
         self.sources = {s.key: s for s in data_sources()}
@@ -311,7 +335,7 @@ class DatasetPicker(QWidget):
             self._show_error("Choose a file or folder to see a preview.")
             return
         self.summary.setText("Loading preview…")
-        loader = _PreviewLoader(self.config, self.base_dir)
+        loader = _PreviewLoader(self.config, self.base_dir, self.budget())
         thread = QThread()
         thread.setObjectName("netcanvas-preview")
         loader.moveToThread(thread)

@@ -72,6 +72,7 @@ class TrainingPanel(QWidget):
 
         self.dataset = DatasetPicker()
         self.dataset.showing = self.isVisible
+        self.dataset.budget = self._budget
         self.dataset.edited.connect(self._settings_edited)
         self.dataset.edited.connect(self._data_changed)
         self.dataset.preview_ready.connect(self._data_changed)
@@ -205,6 +206,11 @@ class TrainingPanel(QWidget):
         doc = self.document  # the whole model, whichever block level the canvas shows
         text = graph_plan(doc.model_graph, doc.model_analysis, size, config, device)
         self.memory.setText(_capitalised(text.text()))
+
+    def _budget(self) -> int:
+        from designer.core.training.memory import budget_bytes
+
+        return budget_bytes(self.document.project.training)
 
     def _data_changed(self, name: str = "") -> None:
         if name:  # the data settings changed: the last run's size is not theirs

@@ -205,6 +205,15 @@ def test_the_memory_plan_is_shown_before_start_and_follows_the_settings(
 
     panel.form.editors["memory_budget_mb"].setValue(1)  # below the 1.1 MB of pixels
     assert "(streamed)" in shown.text()
+    streamed = shown.text()
+    # A preview loaded under that budget streams too: it decodes only the pictures it shows,
+    # and weighs the same bytes.
+    picker = panel.dataset
+    with qtbot.waitSignal(picker.preview_ready, timeout=TIMEOUT):
+        picker.test_fraction.setValue(0.25)
+    assert picker.data_size is not None, picker.preview_error
+    assert shown.text() == streamed and picker.thumbs.count() > 1  # pictures shown
+    assert "streamed from disk" in " ".join(picker.preview_data.notes)
     panel.form.editors["memory_budget_mb"].setValue(0)  # automatic: it fits again
     assert "(in memory)" in shown.text()
 
