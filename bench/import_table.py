@@ -142,6 +142,7 @@ def table_row(row: dict) -> dict[str, str]:
         "import s": _seconds(row.get("import_s")),
         "wall s": _seconds(row.get("wall_s")),
         "peak RSS GB": "" if rss is None else f"{rss / 1024:.1f}",
+        "code at": row.get("commit", ""),
         "reason": reason,
     }
 

@@ -68,6 +68,7 @@ def test_each_kind_of_row_renders_with_its_own_cells():
     assert row["layers"] == "1,234" and row["blocks (defs / uses)"] == "16 / 24"
     assert row["params equal"] == "yes" and row["max diff round trip"] == "0.0e+00"
     assert row["import s"] == "1.2" and row["peak RSS GB"] == "2.0" and row["reason"] == ""
+    assert row["code at"] == "c0ffee1"  # the commit of the importer code it was measured with
 
     (refused,) = lines_of(text, "convnext_tiny")
     assert "| no |" in refused and "33 parts of the model have no Netcanvas layer" in refused
