@@ -133,7 +133,7 @@ class AugmentForm(QWidget):
             w.blockSignals(True)
         crop = "crop" in aug or "crop_max" in aug
         self.crop.setChecked(crop)
-        self.crop_min.setValue(float(aug.get("crop", 0.5 if not crop else 1.0)))
+        self.crop_min.setValue(float(aug.get("crop", 0.5)))
         self.crop_max.setValue(float(aug.get("crop_max", 1.0)))
         self.crop_min.setEnabled(crop)
         self.crop_max.setEnabled(crop)
