@@ -144,7 +144,7 @@ def make_unique(root: Graph, owner: Graph, node_id: str) -> BlockEdit:
     name = str(node.params["block"])
     if name not in root.blocks:
         raise GraphError(f"block {name!r} is not defined")
-    copy_name = root.unique_block_name(f"{name}2" if not name[-1:].isdigit() else name)
+    copy_name = root.unique_block_name(name)
     return BlockEdit(
         root,
         owner,

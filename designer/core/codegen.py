@@ -14,7 +14,7 @@ from designer.core.analysis import Analysis, analyze
 from designer.core.errors import NetcanvasError
 from designer.core.graph import Graph
 from designer.core.layers.spec import ModuleCode, Shape, SupportClass, call_module, param_shape
-from designer.core.naming import Namespace, class_name, sanitize
+from designer.core.naming import Namespace, class_name, sanitize, unique_variant
 from designer.core.pyformat import INDENT, literal, statement
 from designer.core.shapes import ShapeTable, block_table
 from designer.core.symbolic import Dim, names_used
@@ -279,9 +279,7 @@ class _Classes:
             if seen == key:
                 return cls
         base = class_name(name, fallback="Block")
-        cls, i = base, 2
-        while cls in self.taken:
-            cls, i = f"{base}{i}", i + 1
+        cls = unique_variant(base, self.taken)
         self.taken.add(cls)
         variants.append((cls, key))
         self.texts.append("\n".join([f"class {cls}({base_class}):", *core]))

@@ -16,6 +16,7 @@ from designer.core import limits
 from designer.core.errors import GraphError
 from designer.core.layers import registry
 from designer.core.layers.spec import LayerSpec
+from designer.core.naming import unique_variant
 
 Pos = tuple[float, float]
 
@@ -393,13 +394,8 @@ class Graph:
         return sorted(found, key=lambda n: (len(n.id), n.id))
 
     def unique_block_name(self, base: str) -> str:
-        if base not in self.blocks:
-            return base
-        stem = re.sub(r"\d+$", "", base) or base
-        for i in itertools.count(2):
-            if f"{stem}{i}" not in self.blocks:
-                return f"{stem}{i}"
-        raise AssertionError("unreachable")
+        """`base` if no definition has it, else its next free variant (naming.unique_variant)."""
+        return unique_variant(base, self.blocks)
 
     # -- copies ------------------------------------------------------------------------------
     def copy(self) -> Graph:

@@ -8,9 +8,11 @@ an underscore, and is unique within the namespace.
 from __future__ import annotations
 
 import builtins
+import itertools
 import keyword
 import re
 import unicodedata
+from collections.abc import Container
 
 MAX_LENGTH = 32
 
@@ -57,11 +59,40 @@ def sanitize(name: str, fallback: str = "layer") -> str:
 
 def class_name(name: str, fallback: str = "Net") -> str:
     """A CamelCase class name from a project name: "iris mlp" -> "IrisMlp"."""
-    words = sanitize(name, fallback=fallback).split("_")
-    text = "".join(w[:1].upper() + w[1:] for w in words if w)
+    words = [w for w in sanitize(name, fallback=fallback).split("_") if w]
+    text = "".join(
+        ("_" if i and words[i - 1][-1].isdigit() and w[0].isdigit() else "") + w[:1].upper() + w[1:]
+        for i, w in enumerate(words)
+    )  # "SwinTransformerBlockV2_2" keeps its separator: V22 would be another name
     if not text or not text[0].isalpha() or text in RESERVED:
         text = fallback
     return text[:MAX_LENGTH]
+
+
+def numbered(stem: str, i: int) -> str:
+    """Variant `i` of `stem`: BasicBlock2, but SwinTransformerBlockV2_2 (SwinTransformerBlockV3
+    would read as another version, SwinTransformerBlockV22 as version 22)."""
+    return f"{stem}_{i}" if stem[-1:].isdigit() else f"{stem}{i}"
+
+
+def unique_variant(base: str, taken: Container[str]) -> str:
+    """`base` if free, else the next free variant of the name it is numbered from: BasicBlock ->
+    BasicBlock2, BasicBlock3; SwinTransformerBlockV2 -> SwinTransformerBlockV2_2, _3. The
+    digits ending a name are its number only where the name without them is taken too
+    (BasicBlock2 of BasicBlock); otherwise they are part of the name (the V2 of a class)."""
+    if base not in taken:
+        return base
+    stem = base
+    separated = re.fullmatch(r"(.*\d)_\d+", base)
+    if separated:
+        stem = separated[1]
+    elif (bare := re.sub(r"\d+$", "", base)) and bare != base and bare in taken:
+        stem = bare
+    for i in itertools.count(2):
+        name = numbered(stem, i)
+        if name not in taken:
+            return name
+    raise AssertionError("unreachable")
 
 
 class Namespace:

@@ -330,3 +330,100 @@ def test_stochastic_depth_matches_torchvision_in_training_and_imports_back_as_it
     assert structure(second.project.graph) == structure(first.project.graph)
     types = {n.type_id for n in second.project.graph.nodes.values()}
     assert "stochastic_depth" in types and "identity" not in types
+
+
+class _Residual(torch.nn.Module):
+    def __init__(self, n: int) -> None:
+        super().__init__()
+        self.fc = torch.nn.Linear(n, n)
+        self.norm = torch.nn.LayerNorm(n)
+
+    def forward(self, x):
+        return x + self.norm(self.fc(x))
+
+
+class _ChainedLists(torch.nn.Module):
+    """ModuleLists that forward() applies in order: `for block in self.blocks: x = block(x)`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        nn = torch.nn
+        self.stem = nn.Linear(8, 16)
+        self.blocks = nn.ModuleList([_Residual(16) for _ in range(3)])
+        self.head = nn.ModuleList([nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 4)])
+
+    def forward(self, x):
+        x = self.stem(x)
+        for block in self.blocks:
+            x = block(x)
+        for layer in self.head:
+            x = layer(x)
+        return x
+
+
+class _UnchainedLists(torch.nn.Module):
+    """ModuleLists used otherwise: a value read between two elements, elements side by side."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mix = torch.nn.ModuleList([torch.nn.Linear(8, 8), torch.nn.Linear(8, 8)])
+        self.heads = torch.nn.ModuleList([_Residual(8), _Residual(8)])
+
+    def forward(self, x):
+        y = self.mix[0](x)
+        y = self.mix[1](y) + y
+        return self.heads[0](y) * self.heads[1](y)
+
+
+def test_a_module_list_applied_as_a_chain_imports_as_one_sequential_with_the_original_keys(
+    tmp_path,
+):
+    torch.manual_seed(0)
+    first = import_module(_ChainedLists(), (8,), "chained")
+    g = first.project.graph
+    assert [n.name for n in g.nodes.values() if n.type_id == "block"] == ["blocks", "head"]
+    assert [n.name for n in g.blocks["blocks"].nodes.values() if n.type_id == "block"] == [
+        "0",
+        "1",
+        "2",
+    ]
+    text = generate(g, "chained").text
+    assert "self.blocks = nn.Sequential(Residual(16), Residual(16), Residual(16))" in text
+    assert "self.head = nn.Sequential(nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 4))" in text
+    assert sorted(first.model.state_dict()) == sorted(first.original.state_dict())
+    assert_round_trip(first, "chained", (8,), tmp_path)  # exported: an nn.Sequential, same graph
+
+
+def test_a_module_list_not_applied_as_a_chain_keeps_one_node_per_element(tmp_path):
+    torch.manual_seed(0)
+    first = import_module(_UnchainedLists(), (8,), "unchained")
+    names = {n.name for n in first.project.graph.nodes.values()}
+    assert {"mix_0", "mix_1", "heads_0", "heads_1"} <= names
+    original = first.original.state_dict()
+    want = {k.replace("mix.", "mix_").replace("heads.", "heads_") for k in original}
+    assert set(first.model.state_dict()) == want
+    assert_round_trip(first, "unchained", (8,), tmp_path)
+
+
+@needs_tv
+def test_maxvit_stages_keep_torchvision_state_dict_keys():
+    torch.manual_seed(0)
+    original = small_maxvit().eval()
+    keys = set(import_module(original, (3, 32, 32), "maxvit").model.state_dict())
+    assert "blocks.1.layers.1.layers.grid_attention.attn_layer.1.to_qkv.weight" in keys
+    # NOTE: node names are snake_case, so MaxVitLayer's `MBconv` exports as `mbconv` (left open)
+    assert keys == {k.replace(".MBconv.", ".mbconv.") for k in original.state_dict()}
+
+
+@needs_tv
+def test_swin_v2_block_variants_are_numbered_apart_from_the_version_in_their_name():
+    g = import_module(small_swin(v2=True).eval(), (3, 32, 32), "swin_v2").project.graph
+    names = sorted(b for b in g.blocks if b.startswith("SwinTransformerBlock"))
+    assert names == [
+        "SwinTransformerBlockV2",
+        "SwinTransformerBlockV2_2",
+        "SwinTransformerBlockV2_3",
+        "SwinTransformerBlockV2_4",
+    ]
+    text = generate(g, "swin_v2").text
+    assert all(f"class {name}(nn.Module):" in text for name in names)

@@ -389,18 +389,20 @@ class _Builder:
         return top
 
     def _graph(
-        self, items, depth, inputs, output, input_names, owner: str
+        self, items, depth, inputs, output, input_names, owner: str, units=None
     ) -> tuple[Graph, dict[str, str]]:
         """The graph of `items` (all inside the same scope prefix of length `depth`), the
-        body of module `owner` (its qualified name; "" for the root)."""
+        body of module `owner` (its qualified name; "" for the root); `units` given: the
+        elements of a chained nn.ModuleList `owner`, in order."""
         g = Graph()
         value: dict[fx.Node, str] = {}
         paths: dict[str, str] = {}
         for src, name in zip(inputs, input_names, strict=True):
             value[src] = g.add_node("input", name=name).id
         pending: list[tuple[str, list]] = []  # (node id, the fx values feeding its ports)
-        units = self._units(items, depth)
         inside = {it.node for it in items}
+        if units is None:
+            units = self._chains(self._units(items, depth), inside, output, owner)
         while units:
             kind, payload = units.pop(0)
             if kind == "item":
@@ -418,27 +420,21 @@ class _Builder:
                 elif it.layer.weights:
                     paths[node.id] = it.layer.weights
                 continue
-            key, group = payload
-            members = {it.node for it in group}
-            ext = []
-            for it in group:
-                for src in it.layer.inputs:
-                    if src not in members and src not in ext:
-                        ext.append(src)
-            outs = [
-                it.node
-                for it in group
-                if any(u not in members for u in self.users.get(it.node, []))
-                or it.node is output
-                or any(u not in inside for u in self.users.get(it.node, []))
-            ]
-            outs = list(dict.fromkeys(outs))
-            if len(outs) != 1 or not ext:
-                units = self._units(group, depth + 1) + units
-                continue
-            names = ["x"] if len(ext) == 1 else [f"x{i + 1}" for i in range(len(ext))]
-            qual, mtype = self.stack_info.get(key, (key, nn.Module))
-            inner, inner_paths = self._graph(group, depth + 1, ext, outs[0], names, qual)
+            if kind == "chain":
+                qual, run = payload
+                group = [it for unit in run for it in _unit_items(unit)]
+                ext, outs = self._ports(group, inside, output)
+                inner, inner_paths = self._graph(group, depth, ext, outs[0], ["x"], qual, run)
+                mtype: type = nn.ModuleList
+            else:
+                key, group = payload
+                ext, outs = self._ports(group, inside, output)
+                if len(outs) != 1 or not ext:
+                    units = self._units(group, depth + 1) + units
+                    continue
+                names = ["x"] if len(ext) == 1 else [f"x{i + 1}" for i in range(len(ext))]
+                qual, mtype = self.stack_info.get(key, (key, nn.Module))
+                inner, inner_paths = self._graph(group, depth + 1, ext, outs[0], names, qual)
             block_name = self._definition(inner, qual, mtype)
             label = _label(qual, owner, self._is_sequential(owner)) if qual else "block"
             node = g.add_node(
@@ -455,6 +451,78 @@ class _Builder:
         out = g.add_node("output", name="output")
         g.connect(Edge(value[output], out.id))
         return _renumbered(g, paths)
+
+    def _ports(self, group, inside, output) -> tuple[list[fx.Node], list[fx.Node]]:
+        """The values `group` reads from outside it, and those of its own read outside it."""
+        members = {it.node for it in group}
+        ext = []
+        for it in group:
+            for src in it.layer.inputs:
+                if src not in members and src not in ext:
+                    ext.append(src)
+        outs = [
+            it.node
+            for it in group
+            if any(u not in members for u in self.users.get(it.node, []))
+            or it.node is output
+            or any(u not in inside for u in self.users.get(it.node, []))
+        ]
+        return ext, list(dict.fromkeys(outs))
+
+    def _chains(self, units, inside, output, owner: str):
+        """`units` with each run that applies an nn.ModuleList of `owner` as a chain (`for b in
+        self.blocks: x = b(x)`) made one ("chain", (list's name, the run)): imported as one
+        block named like the list, whose elements are named 0, 1, ... so the exported
+        nn.Sequential has the original's state_dict keys (`blocks.0.…`, not `blocks_0.…`)."""
+        out, i = [], 0
+        while i < len(units):
+            found = self._chain_at(units, i, inside, output, owner)
+            if found is None:
+                out.append(units[i])
+                i += 1
+            else:
+                out.append(("chain", found))
+                i += len(found[1])
+        return out
+
+    def _chain_at(self, units, i, inside, output, owner: str):
+        """(list's name, its units) when units[i:] start with every element of one of
+        `owner`'s ModuleLists in order, each one's only input the previous one's output, which
+        nothing else reads; else None."""
+        first = self._unit_qual(units[i])
+        parent, _, index = (first or "").rpartition(".")
+        if index != "0" or parent.rpartition(".")[0] != owner:
+            return None
+        try:
+            modules = self.root.get_submodule(parent)
+        except AttributeError:
+            return None
+        if not isinstance(modules, nn.ModuleList) or len(modules) > len(units) - i:
+            return None
+        run = units[i : i + len(modules)]
+        prev = None
+        for k, unit in enumerate(run):
+            if self._unit_qual(unit) != f"{parent}.{k}":
+                return None
+            members = {it.node for it in _unit_items(unit)}
+            ext, outs = self._ports(_unit_items(unit), inside, output)
+            if len(outs) != 1 or len(ext) != 1:
+                return None
+            if prev is not None and (
+                ext != [prev] or prev is output or any(u not in members for u in self.users[prev])
+            ):
+                return None
+            prev = outs[0]
+        return parent, run
+
+    def _unit_qual(self, unit) -> str | None:
+        """The qualified name of the module a unit is the call of (None: not a module's)."""
+        kind, payload = unit
+        if kind == "item":
+            return str(payload.node.target) if payload.node.op == "call_module" else None
+        if kind == "group":
+            return self.stack_info.get(payload[0], (None,))[0]
+        return None
 
     def _is_sequential(self, qual: str) -> bool:
         try:
@@ -486,7 +554,7 @@ class _Builder:
         # a plain nn.Sequential of layers 0, 1, ... stays inline (a lower-case name, `layer1`);
         # everything else becomes a class (a CamelCase name: `BasicBlock`, `Features`).
         attr = qual.rsplit(".", 1)[-1] if qual else ""
-        if mtype is nn.Sequential and _is_chain(inner):
+        if mtype in (nn.Sequential, nn.ModuleList) and _is_chain(inner):
             base = attr.lower() if attr and not attr.isdigit() else "sequential"
         elif mtype is nn.Sequential:
             base = class_name(attr or "Sequential", fallback="Sequential")
@@ -496,6 +564,11 @@ class _Builder:
         self.graph.blocks[name] = inner
         self.signatures[name] = sig
         return name
+
+
+def _unit_items(unit) -> list[_Item]:
+    kind, payload = unit
+    return [payload] if kind == "item" else payload[1]
 
 
 def _label(qual: str, owner: str, in_sequential: bool) -> str:
