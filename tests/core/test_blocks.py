@@ -168,3 +168,28 @@ def test_a_level_is_analysed_with_the_shapes_its_use_receives():
     assert level.ok and level.shapes[inner.by_name("fc").id] == (8,)
     assert resolve(g, ("n4",)) == [] and resolve(g, ("n2", "n9")) == resolve(g, ("n2",))
     assert analyze_level(g, ("gone",)).shapes == analyze(g).shapes  # the top level
+
+
+def test_make_unique_numbers_a_definition_ending_in_a_digit_with_a_separator(tmp_path):
+    """ResidualV2's copies are ResidualV2_2, ResidualV2_3 (not ResidualV3, a version);
+    Residual's stay Residual2, Residual3; old names load as they were (names are data)."""
+    import json
+
+    from designer.core.blockops import make_unique
+    from designer.core.codegen import generate
+
+    data = json.loads(FORMAT3.read_text("utf-8").replace('"Residual"', '"ResidualV2"'))
+    g = project_from_dict(data).graph
+    assert set(g.blocks) == {"ResidualV2"}
+    make_unique(g, g, "n3").apply()
+    make_unique(g, g, "n2").apply()
+    assert sorted(g.blocks) == ["ResidualV2", "ResidualV2_2", "ResidualV2_3"]
+    again = load_project(FORMAT3).graph
+    make_unique(again, again, "n3").apply()
+    make_unique(again, again, "n2").apply()
+    assert sorted(again.blocks) == ["Residual", "Residual2", "Residual3"]
+    text = generate(g, "p").text
+    assert "class ResidualV2_2(nn.Module):" in text and "class ResidualV2_3(nn.Module):" in text
+    path = tmp_path / "p.py"
+    path.write_text(text, "utf-8")
+    assert_ruff_clean(path)
