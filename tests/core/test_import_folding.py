@@ -67,6 +67,26 @@ def test_sizes_fold_to_constants_and_the_batch_and_asserts_disappear():
     assert reshape.meta[SHAPE] == (2, 8, 16)
 
 
+@pytest.mark.parametrize("on_meta", [True, False], ids=["meta", "real"])
+def test_a_big_model_is_run_on_the_meta_device_and_folds_the_same(monkeypatch, on_meta):
+    from designer.core.importer import folding
+
+    class DataDependent(Patches):  # nonzero's shape depends on values: it can't run on meta
+        def forward(self, x):
+            y = super().forward(x)
+            return y + 0 * torch.nonzero(y > 1e9).sum()
+
+    monkeypatch.setattr(folding, "META_ABOVE", -1)  # every model counts as big
+    model = (Patches() if on_meta else DataDependent()).eval()
+    graph = fx.Tracer().trace(model)
+    assert fold_sizes(model, graph, (3, 16, 16)) is None
+    [reshape] = [n for n in graph.nodes if n.target == "reshape"]
+    assert reshape.args[1:] == (BATCH, 8, 16) and reshape.meta[SHAPE] == (2, 8, 16)
+    values = folding._run(model, fx.Tracer().trace(model), (2, 3, 16, 16))
+    devices = {v.device.type for v in values.values() if isinstance(v, torch.Tensor)}
+    assert devices == {"meta" if on_meta else "cpu"}
+
+
 def test_vit_like_module_imports_attention_and_select_and_round_trips():
     first = round_trip(Patches(), (3, 16, 16))
     types = [n.type_id for n in first.project.graph.topological()]
