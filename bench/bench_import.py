@@ -182,9 +182,10 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--only {args.only!r} names no family or model")
     if not args.force:
         todo = tab.stale(rows, todo, current)
-    # One model per family first, so a partial run already covers every family.
-    firsts = {tab.family(n): n for n in reversed(todo)}
-    todo = sorted(todo, key=lambda n: (n not in firsts.values(), tab.model_order(n)))
+    # Rows never measured before stale ones, and one model per family first, so a partial run
+    # already covers every model and family it can.
+    firsts = set({tab.family(n): n for n in reversed(todo)}.values())
+    todo = sorted(todo, key=lambda n: (n in rows, n not in firsts, tab.model_order(n)))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     began = time.perf_counter()
     for i, name in enumerate(todo, 1):
