@@ -13,6 +13,7 @@ import contextlib
 import json
 import linecache
 import operator
+import sys
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -102,9 +103,10 @@ def trace_module(root: nn.Module, input_shape: tuple[int, ...]) -> Imported:
         isinstance(n.target, torch._ops.OpOverload) for n in root.graph.nodes
     )
     if exported:  # a torch.export graph: aten ops, already traced
-        from designer.core.importer.aten import ATEN
+        from designer.core.importer.aten import ATEN, prepare
 
         fx_graph: fx.Graph = root.graph  # type: ignore[assignment]
+        prepare(fx_graph)
         functions = {**functions, **ATEN}
     else:
         try:
@@ -170,9 +172,10 @@ def _map_nodes(root, fx_graph, modules, functions):
         scope = tuple(node.meta.get("nn_module_stack", {}))
         name = None
         if isinstance(node.target, torch._ops.OpOverload):  # torch.export: root and leaf in it
-            stack = list(node.meta.get("nn_module_stack", {}).values())
-            name = stack[-1][0].rsplit(".", 1)[-1] if len(stack) > 1 else None
-            scope = scope[1:-1] if name else scope[1:]
+            from designer.core.importer.aten import export_scope, op_name
+
+            name, scope = export_scope(node)
+            name = name or op_name(node)
         where = _where(node)
         if node.op == "call_module" and node.target == "_guards_fn":
             continue  # torch.export's input checks
@@ -364,7 +367,7 @@ class _Builder:
         self.graph = Graph()
         self.signatures: dict[str, str] = {}
         self.weights_of: dict[str, str] = {}
-        self.stack_info: dict[str, tuple[str, type]] = {}
+        self.stack_info: dict[str, tuple[str, type | str]] = {}  # torch.export: type names
         for it in items:
             self.stack_info.update(it.node.meta.get("nn_module_stack", {}))
         self.users: dict[fx.Node, list[fx.Node]] = {}
@@ -525,6 +528,11 @@ class _Builder:
         return None
 
     def _is_sequential(self, qual: str) -> bool:
+        # torch.export's graph module has no such submodules: its stack names their types.
+        for found, mtype in self.stack_info.values():
+            if found == qual:
+                cls = _module_class(mtype)
+                return cls is not None and issubclass(cls, nn.Sequential)
         try:
             return isinstance(self.root.get_submodule(qual), nn.Sequential)
         except (AttributeError, TypeError):
@@ -544,7 +552,7 @@ class _Builder:
             groups[key].append(it)
         return units
 
-    def _definition(self, inner: Graph, qual: str, mtype: type) -> str:
+    def _definition(self, inner: Graph, qual: str, mtype: type | str) -> str:
         """The name of the definition equal to `inner` (added if new)."""
         sig = _signature(inner)
         for name, other in self.signatures.items():
@@ -554,12 +562,14 @@ class _Builder:
         # a plain nn.Sequential of layers 0, 1, ... stays inline (a lower-case name, `layer1`);
         # everything else becomes a class (a CamelCase name: `BasicBlock`, `Features`).
         attr = qual.rsplit(".", 1)[-1] if qual else ""
-        if mtype in (nn.Sequential, nn.ModuleList) and _is_chain(inner):
+        cls = _module_class(mtype)
+        type_name = cls.__name__ if cls is not None else str(mtype).rsplit(".", 1)[-1]
+        if cls in (nn.Sequential, nn.ModuleList) and _is_chain(inner):
             base = attr.lower() if attr and not attr.isdigit() else "sequential"
-        elif mtype is nn.Sequential:
+        elif cls is nn.Sequential:
             base = class_name(attr or "Sequential", fallback="Sequential")
         else:
-            base = class_name(mtype.__name__.lstrip("_"), fallback="Block")
+            base = class_name(type_name.lstrip("_"), fallback="Block")
         name = self.graph.unique_block_name(base)
         self.graph.blocks[name] = inner
         self.signatures[name] = sig
@@ -580,6 +590,16 @@ def _label(qual: str, owner: str, in_sequential: bool) -> str:
         return attr
     rest = qual[len(owner) + 1 :] if owner and qual.startswith(owner + ".") else qual
     return rest.replace(".", "_")
+
+
+def _module_class(mtype: type | str) -> type | None:
+    """The class of a module type, or of torch.export's name of one ("torch.nn.Sequential"),
+    if that module is already imported (nothing is imported for a name read from a file)."""
+    if isinstance(mtype, type):
+        return mtype
+    module, _, name = str(mtype).rpartition(".")
+    found = getattr(sys.modules.get(module), name, None)
+    return found if isinstance(found, type) else None
 
 
 def _name(attr: str) -> str:
