@@ -9,7 +9,10 @@ torch = pytest.importorskip("torch")
 
 from designer.core.importer.api import import_model, import_module, structure  # noqa: E402
 from designer.core.importer.trace import ImportRefused  # noqa: E402
-from tests.core.test_importer import needs_tv  # noqa: E402
+from tests.core.test_importer import HAS_TV, needs_tv  # noqa: E402
+
+if HAS_TV:  # NOTE: a global of this module, so that torch.fx wraps it as it does in torchvision
+    from torchvision.models.shufflenetv2 import channel_shuffle
 
 SHAPE = (3, 64, 64)
 
@@ -97,3 +100,32 @@ def test_the_core_aten_form_imports_too(tmp_path):
     assert structure(graph) == structure(import_module(model, SHAPE, "cnn").project.graph)
     with torch.no_grad():
         assert (result.model.eval()(x) - model(x)).abs().max().item() <= 1e-5
+
+
+@needs_tv
+def test_a_channel_shuffle_and_chunks_read_as_the_layers_the_module_import_finds(tmp_path):
+    """ShuffleNet's channel_shuffle is exported as view-transpose-contiguous-view, its split
+    as aten.chunk: they come back as one ChannelShuffle and two Chunk layers."""
+    from torch import nn
+
+    class Unit(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(4, 4, 1)
+
+        def forward(self, x):
+            a, b = x.chunk(2, dim=1)
+            return channel_shuffle(torch.cat((a, self.conv(b)), 1), 2)
+
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), Unit(), Unit()).eval()
+    path = tmp_path / "shuffle.pt2"
+    x = _exported(model, path)
+    result = import_model(str(path), SHAPE)
+    graph = result.project.graph
+    assert structure(graph) == structure(import_module(model, SHAPE, "shuffle").project.graph)
+    inner = graph.blocks["Unit"]
+    assert sorted(n.type_id for n in inner.nodes.values() if n.type_id in ("chunk", "channel_shuffle")) == [
+        "channel_shuffle", "chunk", "chunk",
+    ]  # fmt: skip
+    with torch.no_grad():
+        assert (result.model.eval()(x) - model(x)).abs().max().item() <= 1e-6

@@ -69,7 +69,8 @@ def export_scope(node: fx.Node) -> tuple[str | None, tuple[str, ...]]:
 
 def op_name(node: fx.Node) -> str:
     """A functional op's node name, as an import of the module spells it (`add`, `cat`)."""
-    name = str(getattr(node.target, "_opname", node.target)).strip("_")
+    target = node.target
+    name = str(getattr(target, "_opname", None) or getattr(target, "__name__", target)).strip("_")
     # torch.flatten decomposes into a view, F.adaptive_avg_pool2d(x, 1) into a mean: the
     # layer they map to names them.
     if name in ("view", "unsafe_view", "reshape", "mean"):
@@ -90,14 +91,23 @@ _FIRST_OUTPUT = {
 _TRANSPOSES = {aten.permute.default, aten.t.default, aten.transpose.int}
 
 
+def channel_shuffle(x, groups):
+    """Stands for torchvision's channel_shuffle, which torch.export writes as view, transpose,
+    contiguous, view (`prepare` folds them into one call of this)."""
+    raise NotImplementedError("a placeholder in an imported graph; it is never run")
+
+
 def prepare(graph: fx.Graph) -> None:
     """Read through what the decomposed form splits: `op(...)[0]` of an op whose other outputs
     are unused (batch norm statistics, pooling indices) is the op; `addmm(b, x, w.T)` of a
-    stored weight is a linear layer reading `w` (the transpose of a stored tensor is dropped)."""
+    stored weight is a linear layer reading `w` (the transpose of a stored tensor is dropped);
+    a channel shuffle's four reshapes are one channel shuffle."""
     for node in list(graph.nodes):
         if node.op != "call_function":
             continue
-        if node.target in _FIRST_OUTPUT:
+        if node.target in _VIEWS:
+            _fold_channel_shuffle(graph, node)
+        elif node.target in _FIRST_OUTPUT:
             for user in list(node.users):
                 if user.target is operator.getitem and user.args[1] == 0:
                     user.replace_all_uses_with(node)
@@ -109,6 +119,38 @@ def prepare(graph: fx.Graph) -> None:
                 node.args = (*node.args[:-1], mat.args[0])
                 if not mat.users:
                     graph.erase_node(mat)
+
+
+_VIEWS = {aten.view.default, aten.reshape.default, aten._unsafe_view.default}
+
+
+def _only_user(node: fx.Node, targets) -> fx.Node | None:
+    users = list(node.users)
+    return users[0] if len(users) == 1 and users[0].target in targets else None
+
+
+def _fold_channel_shuffle(graph: fx.Graph, first: fx.Node) -> None:
+    """view(x, [n, g, c/g, h, w]) -> transpose(1, 2) -> contiguous -> view(n, c, h, w)."""
+    x, shape = first.args[0], list(first.args[1])  # type: ignore[arg-type]
+    sizes = _sizes(x)
+    if sizes is None or len(sizes) != 4 or len(shape) != 5:
+        return
+    if not all(isinstance(d, int) for d in shape) or shape[1] * shape[2] != sizes[1]:
+        return
+    swap = _only_user(first, {aten.transpose.int})
+    if swap is None or sorted(swap.args[1:3]) != [1, 2]:  # type: ignore[type-var]
+        return
+    dense = _only_user(swap, {aten.contiguous.default, aten.clone.default})
+    last = _only_user(dense or swap, _VIEWS)
+    if last is None or _sizes(last) != sizes:
+        return
+    with graph.inserting_before(last):
+        shuffle = graph.call_function(channel_shuffle, (x, int(shape[1])))
+    shuffle.meta = dict(first.meta, val=last.meta.get("val"))
+    last.replace_all_uses_with(shuffle)
+    for node in (last, dense, swap, first):
+        if node is not None:
+            graph.erase_node(node)
 
 
 def _is_transposed_weight(node: object) -> bool:
@@ -325,6 +367,8 @@ def _window(type_id: str):
 def _cat(node) -> Layer:
     tensors = list(node.args[0])
     dim = int(_arg(node, 1, 0))
+    if len(tensors) == 1:  # DenseNet's first layer concatenates one tensor: as the module does
+        return Layer("identity", {}, [_tensor(tensors[0])])
     return Layer("concat", {"num_inputs": len(tensors), "dim": dim}, [_tensor(t) for t in tensors])
 
 
@@ -354,6 +398,7 @@ ATEN: dict[object, Converter] = {
         "gelu", {"approximate": str(n.kwargs.get("approximate", "none"))}, [_tensor(n.args[0])]
     ),
     aten.dropout.default: _dropout,
+    aten.dropout_.default: _dropout,
     aten.clone.default: _same("identity"),
     aten.add.Tensor: _binary("add"),
     aten.add_.Tensor: _binary("add"),
@@ -371,4 +416,8 @@ ATEN: dict[object, Converter] = {
     aten.max_pool2d_with_indices.default: _window("max_pool2d"),
     aten.avg_pool2d.default: _window("avg_pool2d"),
     aten.cat.default: _cat,
+    aten.contiguous.default: _same("identity"),
+    channel_shuffle: lambda n: Layer(
+        "channel_shuffle", {"groups": int(n.args[1])}, [_tensor(n.args[0])]
+    ),
 }

@@ -519,6 +519,7 @@ def is_chunk(node) -> bool:
     return isinstance(node, fx.Node) and (
         (node.op == "call_method" and node.target == "chunk")
         or (node.op == "call_function" and node.target is torch.chunk)
+        or (node.op == "call_function" and node.target is torch.ops.aten.chunk.default)
     )
 
 

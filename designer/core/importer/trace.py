@@ -160,6 +160,7 @@ def _map_nodes(root, fx_graph, modules, functions):
     output = None
     calls: dict[str, int] = {}
     failed: set[fx.Node] = set()
+    exported = any(isinstance(n.target, torch._ops.OpOverload) for n in fx_graph.nodes)
     for i, node in enumerate(fx_graph.nodes):
         if node.op == "placeholder":
             placeholders.append(node)
@@ -171,7 +172,7 @@ def _map_nodes(root, fx_graph, modules, functions):
             continue
         scope = tuple(node.meta.get("nn_module_stack", {}))
         name = None
-        if isinstance(node.target, torch._ops.OpOverload):  # torch.export: root and leaf in it
+        if exported and node.op == "call_function":  # torch.export: root and leaf in it
             from designer.core.importer.aten import export_scope, op_name
 
             name, scope = export_scope(node)
