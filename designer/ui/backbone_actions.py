@@ -205,6 +205,7 @@ class BackboneActions(QObject):
         from designer.core.merge import insertion
 
         assert out.result is not None  # the job succeeded
+        self.document.go_to(0)  # a backbone's blocks join the whole model's: added at the top
         imported = out.result.project.graph
         nodes = list(imported.nodes.values())
         anchor = self._pos or QPointF(0.0, 0.0)
