@@ -242,31 +242,6 @@ def test_cli_import_of_a_file_writes_project_and_weights_with_same_outputs(tmp_p
     assert torch.allclose(model(x), reference(x))
 
 
-def test_a_torch_export_archive_imports_with_the_same_outputs(tmp_path):
-    from torch import nn
-
-    torch.manual_seed(0)
-    model = nn.Sequential(
-        nn.Conv2d(3, 4, 3, padding=1),
-        nn.BatchNorm2d(4),
-        nn.ReLU(),
-        nn.AdaptiveAvgPool2d(1),
-        nn.Flatten(),
-        nn.Linear(4, 2),
-    ).eval()
-    x = torch.randn(2, 3, 8, 8)
-    path = tmp_path / "cnn.pt2"
-    torch.export.save(torch.export.export(model, (x,)), str(path))
-    result = import_model(str(path), (3, 8, 8))
-    types = [n.type_id for n in result.project.graph.nodes.values()]
-    assert types == [
-        "input", "conv2d", "batch_norm2d", "relu", "adaptive_avg_pool2d", "flatten", "linear",
-        "output",
-    ]  # fmt: skip
-    with torch.no_grad():
-        assert (result.model.eval()(x) - model(x)).abs().max().item() <= 1e-5
-
-
 def test_stochastic_depth_exports_as_one_torch_only_class_that_drops_while_training(tmp_path):
     from designer.core.blockops import make_block
     from tests.core.helpers import chain

@@ -74,9 +74,11 @@ def test_what_a_pt2_maps_to_no_layer_is_named_with_the_reason(tmp_path):
     assert "function torch._ops.aten.cumsum.default has no Netcanvas layer" in text
 
 
-def test_the_core_aten_form_imports_too(tmp_path):
-    """After run_decompositions(): convolution, _native_batch_norm_legit_no_training, relu,
-    max_pool2d_with_indices, mean.dim, view and addmm of a transposed weight."""
+@pytest.mark.parametrize("decompose", [False, True], ids=["default", "core-aten"])
+def test_a_small_cnn_imports_from_both_forms_torch_export_writes(decompose, tmp_path):
+    """As exported, and after run_decompositions(): convolution,
+    _native_batch_norm_legit_no_training, max_pool2d_with_indices, mean.dim, view, addmm and
+    mm of a transposed weight."""
     from torch import nn
 
     torch.manual_seed(0)
@@ -92,9 +94,10 @@ def test_the_core_aten_form_imports_too(tmp_path):
         nn.Linear(5, 2, bias=False),
     ).eval()
     path = tmp_path / "cnn.pt2"
-    x = _exported(model, path, decompose=True)
+    x = _exported(model, path, decompose)
     ops = {str(n.target) for n in torch.export.load(str(path)).module().graph.nodes}
-    assert {"aten.convolution.default", "aten.addmm.default", "aten.mm.default"} <= ops
+    core = {"aten.convolution.default", "aten.addmm.default", "aten.mm.default"}
+    assert core <= ops if decompose else not core & ops
     result = import_model(str(path), SHAPE)
     graph = result.project.graph
     assert structure(graph) == structure(import_module(model, SHAPE, "cnn").project.graph)
