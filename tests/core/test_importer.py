@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 import pytest
@@ -337,14 +338,19 @@ class _ChainedLists(torch.nn.Module):
 
 
 class _UnchainedLists(torch.nn.Module):
-    """ModuleLists used otherwise: a value read between two elements, elements side by side."""
+    """ModuleLists used otherwise: a value read between two elements, elements side by side,
+    elements no nn.Sequential can hold (attention called as `a(x, x, x)[0]`)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.mix = torch.nn.ModuleList([torch.nn.Linear(8, 8), torch.nn.Linear(8, 8)])
-        self.heads = torch.nn.ModuleList([_Residual(8), _Residual(8)])
+        nn = torch.nn
+        self.attn = nn.ModuleList([nn.MultiheadAttention(8, 2, batch_first=True) for _ in "ab"])
+        self.mix = nn.ModuleList([nn.Linear(8, 8), nn.Linear(8, 8)])
+        self.heads = nn.ModuleList([_Residual(8), _Residual(8)])
 
     def forward(self, x):
+        for attention in self.attn:
+            x = attention(x, x, x)[0]
         y = self.mix[0](x)
         y = self.mix[1](y) + y
         return self.heads[0](y) * self.heads[1](y)
@@ -371,13 +377,13 @@ def test_a_module_list_applied_as_a_chain_imports_as_one_sequential_with_the_ori
 
 def test_a_module_list_not_applied_as_a_chain_keeps_one_node_per_element(tmp_path):
     torch.manual_seed(0)
-    first = import_module(_UnchainedLists(), (8,), "unchained")
+    first = import_module(_UnchainedLists(), (4, 8), "unchained")
     names = {n.name for n in first.project.graph.nodes.values()}
-    assert {"mix_0", "mix_1", "heads_0", "heads_1"} <= names
+    assert {"attn_0", "attn_1", "mix_0", "mix_1", "heads_0", "heads_1"} <= names
     original = first.original.state_dict()
-    want = {k.replace("mix.", "mix_").replace("heads.", "heads_") for k in original}
+    want = {re.sub(r"^(attn|mix|heads)\.", r"\1_", k) for k in original}
     assert set(first.model.state_dict()) == want
-    assert_round_trip(first, "unchained", (8,), tmp_path)
+    assert_round_trip(first, "unchained", (4, 8), tmp_path)
 
 
 @needs_tv

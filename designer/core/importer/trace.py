@@ -506,7 +506,7 @@ class _Builder:
         run = units[i : i + len(modules)]
         prev = None
         for k, unit in enumerate(run):
-            if self._unit_qual(unit) != f"{parent}.{k}":
+            if self._unit_qual(unit) != f"{parent}.{k}" or not self._plain_call(unit):
                 return None
             members = {it.node for it in _unit_items(unit)}
             ext, outs = self._ports(_unit_items(unit), inside, output)
@@ -518,6 +518,16 @@ class _Builder:
                 return None
             prev = outs[0]
         return parent, run
+
+    def _plain_call(self, unit) -> bool:
+        """A unit an nn.Sequential can hold: a block, or a layer called on one value (not
+        `attention(x, x, x)[0]`, exported as such)."""
+        kind, payload = unit
+        if kind != "item":
+            return True
+        node = payload.node
+        module = self.root.get_submodule(str(node.target))
+        return len(node.args) == 1 and not node.kwargs and type(module) not in TUPLE_OUTPUTS
 
     def _unit_qual(self, unit) -> str | None:
         """The qualified name of the module a unit is the call of (None: not a module's)."""
