@@ -125,9 +125,13 @@ class MainWindow(QMainWindow):
         self._build_central()
         self._build_docks()
         self.perspectives = Perspectives(self, self.docks, self.settings, STATE_VERSION)
-        # The canvas changes size with the perspective: show the whole graph again after.
+        # The canvas changes size with the perspective: show the whole graph again after. In
+        # Train and Experiments it is a strip above the docks, an overview: the whole graph,
+        # even where names get too small to read (Design is where the graph is read and edited).
         self.perspectives.changed.connect(
-            lambda _name: QTimer.singleShot(0, lambda: self.canvas.fit_to_view(readable=True))
+            lambda name: QTimer.singleShot(
+                0, lambda: self.canvas.fit_to_view(readable=name == "design")
+            )
         )
         self._build_menus()
         self._build_status()

@@ -107,6 +107,24 @@ def test_train_shows_every_setting_without_scrolling_and_is_remembered(make_wind
     assert again.docks["palette"].isVisible() and not again.docks["training"].isVisible()
 
 
+@pytest.mark.parametrize("size", [(1400, 900), (1366, 768)])
+def test_train_shows_the_whole_graph_in_its_canvas_strip_without_the_minimap(
+    make_window, qtbot, size
+):
+    window = make_window(size)
+    window.set_project(load_project(example_path("digits_cnn")))
+    window.perspectives.actions["train"].trigger()
+    view = window.canvas
+    qtbot.waitUntil(lambda: view.viewport().height() < 0.3 * window.height())
+    qtbot.waitUntil(lambda: legibility(window)[1] == 1.0)  # every card in the strip
+    assert not view.minimap.isVisible()  # a 220×150 map would cover the strip's graph
+    view.set_minimap_visible(True)  # M: still refused where it would cover most of it
+    assert not view.minimap.isVisible()
+    window.perspectives.actions["design"].trigger()
+    qtbot.waitUntil(lambda: view.viewport().height() > 0.5 * window.height())
+    qtbot.waitUntil(lambda: legibility(window)[0] >= 9.0)  # readable again in Design
+
+
 def test_redo_on_ctrl_y_and_paste_only_with_layers_on_the_clipboard(make_window):
     window = make_window()
     keys = [k.toString() for k in window.redo_action.shortcuts()]

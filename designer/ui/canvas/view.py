@@ -122,8 +122,16 @@ class CanvasView(QGraphicsView):
         self.minimap.move(
             vp.width() - self.minimap.width() - 10, vp.height() - self.minimap.height() - 10
         )
+        if not self._minimap_fits():
+            self.set_minimap_visible(False)
+
+    def _minimap_fits(self) -> bool:
+        """Room for the minimap: it may cover at most a quarter of the canvas each way."""
+        vp = self.viewport().rect()
+        return vp.width() >= 2 * self.minimap.width() and vp.height() >= 2 * self.minimap.height()
 
     def set_minimap_visible(self, visible: bool) -> None:
+        visible = visible and self._minimap_fits()
         if visible != self.minimap.isVisible():
             self.minimap.setVisible(visible)
             self.minimap_toggled.emit(visible)
