@@ -254,7 +254,7 @@ def test_stochastic_depth_exports_as_one_torch_only_class_that_drops_while_train
         input_shape=(8,),
     )
     inner = [n.id for n in g.nodes.values() if n.type_id in ("linear", "stochastic_depth")][:2]
-    make_block(g, g, inner, "branch")  # one use inside a block definition, one outside
+    make_block(g, g, inner, "branch").apply()  # one use inside a block definition, one outside
     source = generate(g, "StochasticDepth")  # a project named like the class must not shadow it
     assert source.text.count("class StochasticDepth(nn.Module):") == 1
     assert "torchvision" not in source.text and source.class_name != "StochasticDepth"

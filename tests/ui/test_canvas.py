@@ -434,3 +434,15 @@ def test_pooling_card_shows_its_kernel_and_only_a_stride_that_was_set():
     strided = g.add_node("max_pool2d", name="pool2", params={"kernel_size": 3, "stride": 2})
     assert key_param_text(default) == "kernel 2"  # stride 0 means "= kernel": not "stride 0"
     assert key_param_text(strided) == "kernel 3 · stride 2"
+
+
+def test_a_block_card_names_its_definition_once():
+    from designer.core.blockops import make_block
+    from designer.ui.canvas.node_item import key_param_text
+    from tests.core.helpers import chain
+
+    g = chain(("linear", {"out_features": 4}), ("relu", {}))
+    inner = [n.id for n in g.nodes.values() if n.type_id in ("linear", "relu")]
+    make_block(g, g, inner, "downsample").apply()
+    (use,) = [n for n in g.nodes.values() if n.spec.is_block]
+    assert key_param_text(use) == "Downsample"  # shown under the title "Block"

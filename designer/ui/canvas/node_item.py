@@ -68,7 +68,8 @@ def key_param_parts(node: Node) -> list[str]:
                 parts.append(label)
             continue
         shown = "×".join(map(str, value)) if isinstance(value, tuple) else str(value)
-        parts.append(f"{label} {shown}")
+        # "Block · downsample", not "Block · block downsample": the title already says it
+        parts.append(shown if label == node.spec.title.lower() else f"{label} {shown}")
     return parts
 
 
