@@ -28,7 +28,9 @@ NOTES = f"""
 A generated folder of {N_IMAGES:,} {SIZE}×{SIZE} RGB {FORMAT.upper()}s in 10 classes (generated
 once into the user cache, `bench/images-…`, and reused), {EPOCHS} training epochs of a small CNN
 (two strided 3×3 convolutions 16 and 32 channels, global pooling, a Linear), batch {BATCH},
-Adam, on the CPU. Modes: *float32 in memory (before)*: every pixel held as float32 in [0, 1]
+Adam, on the CPU with one intra-op training thread (`OMP_NUM_THREADS=1`: on this shared 2-core
+machine two OpenMP threads ran 5× slower than one; a streamed run leaves the other core to its
+decoding worker, and the in-memory runs get the same single thread). Modes: *float32 in memory (before)*: every pixel held as float32 in [0, 1]
 (the previous path; it can no longer be chosen in the app, so the bench converts the uint8
 arrays after loading, which is what that path held); *uint8 in memory*: pixels decoded once and
 held as uint8, scaled per batch; *streamed*: the memory budget set below the data (1 MB) and the
@@ -146,16 +148,18 @@ def cached_folder(n: int, size: int, fmt: str) -> Path:
 
 
 def child(mode: str, folder: Path, size: int, epochs: int, batch: int) -> dict:
-    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
+    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
     if mode == "streamed":
         env["NETCANVAS_IMAGE_CACHE"] = "off"
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, mode, str(folder), str(size), str(epochs), str(batch)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=3600,
-    )
+    with tempfile.TemporaryDirectory() as cache:
+        env["NETCANVAS_CACHE"] = cache  # a cold decoded-image cache for every run
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, mode, str(folder), str(size), str(epochs), str(batch)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=3600,
+        )
     if out.returncode:
         raise RuntimeError(f"bench child {mode} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -198,6 +202,8 @@ def image_rows(n: int, rounds: int, epochs: int, fmt: str = FORMAT) -> list[dict
 
 def run() -> list[dict]:
     rows = image_rows(N_IMAGES, ROUNDS, EPOCHS)
+    if os.environ.get("BENCH_RESNET", "1") == "0":
+        return rows
     with tempfile.TemporaryDirectory() as tmp:
         small = make_folder(Path(tmp) / "small", 512, 32)
         resnet = []

@@ -11,6 +11,7 @@ needs only torch and keeps lines within 88 columns.
 
 import contextlib
 import math
+import os
 import time
 
 import torch
@@ -372,7 +373,11 @@ def place_model(model: nn.Module, x_train, settings: dict, device) -> int:
     x_two = to_float(torch.as_tensor(x_train[:2]).to(device))
     width, step_macs = probe(model, x_two, settings["batch_size"])
     if device.type == "cpu":
-        torch.set_num_threads(cpu_threads(step_macs))
+        threads = cpu_threads(step_macs)
+        workers = getattr(x_train, "workers", 0)  # streamed: cores left to its decoders
+        if workers:
+            threads = min(threads, max(1, (os.cpu_count() or 1) - workers))
+        torch.set_num_threads(threads)
     return width
 
 
