@@ -97,16 +97,19 @@ model, _, ds = prepare(Project(graph, "bench", config))
 if mode == "float32":
     ds.x_train = ds.x_train.astype(np.float32) / 255.0
 loaded = time.perf_counter() - t0
-speeds = []
+speeds, cpu, began = [], [], time.process_time()
 for event in train(model, ds, config):
     if isinstance(event, EpochEnd):
         speeds.append(len(ds.x_train) / event.seconds)
+        cpu.append((time.process_time() - began) / len(ds.x_train) * 1e6)
+        began = time.process_time()
     if isinstance(event, Failed):
         raise SystemExit(str(event))
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-rss += resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + kids.ru_maxrss
+workers = (kids.ru_utime + kids.ru_stime) / len(ds.x_train) * 1e6  # all in epoch(s) decoded
 print(json.dumps({"speeds": speeds, "load_s": loaded, "peak_rss_mb": rss / 1024,
-                  "samples": len(ds.x_train), "notes": ds.notes}))
+                  "cpu_us": cpu, "worker_cpu_us": workers, "samples": len(ds.x_train)}))
 """
 
 MODES = (
