@@ -269,7 +269,13 @@ class StreamedImages(torch.utils.data.Dataset):
 
     def close(self) -> None:
         """Stop the decoding workers (they persist across epochs until then)."""
-        self._loader = None
+        loader, self._loader = self._loader, None
+        running = getattr(loader, "_iterator", None)
+        if running is not None and hasattr(running, "_shutdown_workers"):
+            # NOTE: now, not when the garbage collector finds the loader (it and its iterator
+            # refer to each other): a worker forked meanwhile would inherit them and try.
+            running._shutdown_workers()
+            loader._iterator = None  # type: ignore[union-attr]
         if self.cache is not None:
             self.cache.abandon()
 
