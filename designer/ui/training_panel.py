@@ -163,6 +163,8 @@ class TrainingPanel(QWidget):
         splitter.addWidget(run)
         splitter.setStretchFactor(1, 1)
         self._splitter = splitter
+        self._settings_scroll = scroll
+        self._sized_wide = False  # the settings column is given its width once, when first wide
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
@@ -543,10 +545,17 @@ class TrainingPanel(QWidget):
         # Settings beside the plots in a wide (bottom) dock, above them in a tall (side) one.
         wide = event.size().width() > 1.3 * event.size().height()
         orientation = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
-        if self._splitter.orientation() != orientation:
+        turned = self._splitter.orientation() != orientation
+        if turned:
             self._splitter.setOrientation(orientation)
-            if wide:
-                self._splitter.setSizes([380, max(event.size().width() - 380, 200)])
+        if wide and (turned or not self._sized_wide):
+            # As wide as the settings ask (no sideways scrolling), at most half the panel.
+            bar = self._settings_scroll.verticalScrollBar().sizeHint().width()
+            want = self._settings_scroll.widget().sizeHint().width() + bar + 4
+            width = event.size().width()
+            left = max(380, min(want, width // 2))
+            self._splitter.setSizes([left, max(width - left, 200)])
+            self._sized_wide = True
         super().resizeEvent(event)
 
     def showEvent(self, event: QShowEvent) -> None:

@@ -248,3 +248,17 @@ def test_the_three_curves_sit_side_by_side_unless_the_dock_is_tall(qtbot):
     assert min(p.height() for p in plots.plots) > 400  # not three 150-pixel strips
     plots.resize(400, 900)  # a side dock
     qtbot.waitUntil(lambda: plots._layout.direction() == QBoxLayout.Direction.TopToBottom)
+
+
+@pytest.mark.parametrize("size", [(1500, 820), (1366, 500)])
+def test_a_wide_panel_gives_the_settings_their_width_without_sideways_scrolling(
+    shown_panel, qtbot, size
+):
+    from PySide6.QtWidgets import QApplication, QScrollArea
+
+    panel = shown_panel(build_example("iris_mlp"), size)
+    scroll = panel.findChild(QScrollArea)
+    qtbot.waitUntil(lambda: scroll.isVisible() and scroll.width() > 0)
+    QApplication.processEvents()
+    assert scroll.horizontalScrollBar().maximum() == 0  # every column of the form in view
+    assert scroll.width() <= size[0] // 2 + 1  # and the plots keep at least half
