@@ -135,8 +135,9 @@ def set_classes(graph, classes: int) -> str | None:
     Linear ends it."""
     g, node, path = graph, _head_source(graph), ""
     while node is not None:
-        if node.type_id == "linear":
-            g.set_param(node.id, "out_features", int(classes))
+        features = node.spec.features_param
+        if features is not None and not node.spec.is_block:  # a Linear: it sets the features
+            g.set_param(node.id, features, int(classes))
             return path + node.name
         if node.spec.is_block:
             g, path = graph.blocks[str(node.params["block"])], f"{path}{node.name}."

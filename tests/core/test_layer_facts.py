@@ -18,7 +18,13 @@ from tests.core.helpers import chain
 DESIGNER = Path(__file__).resolve().parents[2] / "designer"
 # Content, not logic: the example projects, the migrations of old type ids, and the import
 # mapping (a table from torch modules to layer types, which names both by nature).
-CONTENT_MODULES = {"core/examples.py", "core/migrations.py", "core/importer/mapping.py"}
+# Tables whose content is layer types: what each torch module, function or aten op becomes.
+CONTENT_MODULES = {
+    "core/examples.py",
+    "core/migrations.py",
+    "core/importer/mapping.py",
+    "core/importer/aten.py",
+}
 TYPE_ID_NAMES = {"type_id", "tid", "kind"}  # what code calls a layer type in a comparison
 
 
