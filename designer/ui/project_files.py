@@ -12,6 +12,7 @@ blocked, so a big or hostile file never freezes the window.
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -218,7 +219,23 @@ class ProjectFiles(QObject):
                 finished.set()
                 done.finished.emit()
 
-        threading.Thread(target=run, name="project-files", daemon=True).start()
+        # NOTE: no garbage collection while the thread runs. A collection it triggered would
+        # free Qt objects off the GUI thread, and PySide hands their deletion back to this one
+        # while the thread holds Qt's lock: a deadlock (seen in CI, both threads on futexes).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            threading.Thread(target=run, name="project-files", daemon=True).start()
+            self._wait(finished, loop, busy)
+        finally:
+            if collecting:
+                gc.enable()
+        if "error" in result:
+            raise result["error"]
+        return result["value"]
+
+    def _wait(self, finished: threading.Event, loop: QEventLoop, busy: str) -> None:
+        """Until `finished`: the event loop turning, input blocked, `busy` on the status line."""
         if not finished.wait(0.05):  # quick files: no cursor flicker
             QApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
             if self.widget is not None:
@@ -232,9 +249,6 @@ class ProjectFiles(QObject):
                     self.widget.setEnabled(True)
                 QApplication.restoreOverrideCursor()
                 self.message.emit("", 1)
-        if "error" in result:
-            raise result["error"]
-        return result["value"]
 
     # -- recent files and examples ---------------------------------------------------------
     def recent_files(self) -> list[str]:

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from PySide6.QtCore import QSettings
+
+
+@pytest.fixture(autouse=True)
+def _collect_qt_garbage():
+    """Free each test's Qt objects here, on the GUI thread, before the next test starts its
+    worker threads: a collection those threads trigger would free them off the GUI thread,
+    which PySide can deadlock on."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture
