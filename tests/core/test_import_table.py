@@ -153,7 +153,7 @@ def test_cache_round_trips_and_a_code_change_makes_rows_stale(tmp_path):
 def test_a_child_that_dies_or_hangs_is_a_row_that_says_so():
     killed = _child("m", 30, 10, [sys.executable, "-c", "import os; os.kill(os.getpid(), 9)"])
     assert killed["status"] == "crashed" and killed["reason"].startswith("signal 9")
-    hung = _child("m", 1, 10, [sys.executable, "-c", "import time; time.sleep(60)"])
+    hung = _child("m", 1, 10, [sys.executable, "-c", "import threading; threading.Event().wait()"])
     assert hung["status"] == "timeout" and hung["wall_s"] < 30
     assert "timed out after 1 s" in tab.table_row(hung)["reason"]
     fine = _child("m", 30, 10, [sys.executable, "-c", 'print(\'ROW {"status": "refused"}\')'])
