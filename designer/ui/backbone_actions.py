@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from designer.core.backbones import BACKBONES, DownloadCancelled
 from designer.core.errors import NetcanvasError, first_line
 from designer.ui.commands import Command
+from designer.ui.plain import message_box
 
 if TYPE_CHECKING:
     from designer.core.importer.api import ImportResult
@@ -262,8 +263,10 @@ class BackboneActions(QObject):
         return (3, 224, 224)
 
     def _show_error(self, title: str, text: str) -> None:
-        box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=self.window)
-        box.setTextFormat(Qt.TextFormat.PlainText)
+        # The project's plain-text box (ui/plain.py), opened rather than exec'd: the window
+        # keeps running while a download's error is read.
+        box = message_box(QMessageBox.Icon.Warning, title, text, self.window)
+        box.setStandardButtons(QMessageBox.StandardButton.Ok)
         box.open()
 
     def _say(self, text: str) -> None:
